@@ -1,0 +1,301 @@
+"""pytest plugin: every Python block of every page under `docs/` becomes a test.
+
+Loaded by `-p tests.page_runner` in pyproject.toml. Built on pytest-markdown-docs:
+its item class (fixtures), its runner (exec of a block) and its failure report
+(the block with page line numbers). What this file adds:
+
+- blocks come from `page_parser.read_page`: admonitions, tabs and includes as rendered;
+- each block runs on CPU and again on CUDA, as `page.md::[CodeFence#3][line:40][cpu]`;
+  CUDA items are skipped, with the reason, when there is no GPU;
+- a page runs like a notebook: its blocks share one namespace per device, in page
+  order; each page starts from fresh torch state (default device/dtype, grad mode,
+  seed), so no page can change another's result; after a failure the rest of that
+  page is skipped, naming the failed block;
+- an ```output block after a Python block is compared with what the block printed
+  (and the exception it raised), on CPU;
+- a block that runs past `doc_block_timeout` seconds fails, naming page and line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import io
+import random
+import signal
+import traceback
+from pathlib import Path
+
+import pytest
+import torch
+from pytest_markdown_docs.definitions import FenceTestDefinition
+from pytest_markdown_docs.plugin import MarkdownInlinePythonItem
+
+from tests.page_parser import Block, PageError, read_page
+
+DEVICES = ("cpu", "cuda")
+HAS_CUDA = torch.cuda.is_available()
+NO_CUDA = "no CUDA device here (torch.cuda.is_available() is False); run the GPU recipe in README.md"
+RESULTS = pytest.StashKey[dict]()  # (page, block index, device) -> "passed" | "failed" | "skipped"
+
+
+def pytest_addoption(parser):
+    parser.addini("doc_block_timeout", "seconds one code block of a page may run", default="60")
+    parser.addoption(
+        "--update-output",
+        action="store_true",
+        help="write what each block produced (CPU) into its ```output block on the page; review the diff",
+    )
+    parser.addini("mkdocs_config", "the site's mkdocs.yml, relative to rootdir", default="mkdocs.yml")
+
+
+UPDATES = pytest.StashKey[list]()  # (page path, Output, produced text) for --update-output
+
+
+def pytest_configure(config):
+    config.stash[RESULTS] = {}
+    config.stash[UPDATES] = []
+    config.addinivalue_line("markers", "after_doc_tests: run after every doc block (the coverage gate)")
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: item.get_closest_marker("after_doc_tests") is not None)  # stable sort
+
+
+def site_paths(config) -> tuple[Path, Path]:
+    """(mkdocs.yml, docs_dir) of the site under test."""
+    config_file = config.rootpath / config.getini("mkdocs_config")
+    docs_dir = yaml_docs_dir(config_file)
+    return config_file, config_file.parent / docs_dir
+
+
+def yaml_docs_dir(config_file: Path) -> str:
+    for line in config_file.read_text("utf-8").splitlines():
+        if line.startswith("docs_dir:"):
+            return line.split(":", 1)[1].strip()
+    return "docs"
+
+
+def pytest_collect_file(file_path: Path, parent):
+    config_file, docs_dir = site_paths(parent.config)
+    if file_path.suffix == ".md" and docs_dir in file_path.parents:
+        return DocPage.from_parent(parent, path=file_path)
+    return None
+
+
+def reset_torch(device: str) -> None:
+    """The state every page starts from, whatever the previous page did."""
+    torch.set_default_device(None if device == "cpu" else device)
+    torch.set_default_dtype(torch.float32)
+    torch.set_grad_enabled(True)
+    torch.set_printoptions(profile="default")
+    torch.use_deterministic_algorithms(False)
+    torch.manual_seed(0)
+    random.seed(0)
+
+
+class PageRun:
+    """One page on one device: the shared namespace, and how far it got."""
+
+    def __init__(self):
+        self.namespace: dict = {"__name__": "__main__"}
+        self.done = 0  # blocks run so far
+        self.failed: str | None = None
+
+
+class DocPage(pytest.File):
+    def collect(self):
+        config_file, _ = site_paths(self.config)
+        try:
+            page = read_page(self.path, self.config.rootpath, config_file)
+        except PageError as e:
+            # A failing test, not a collection error: pytest would stop the whole run.
+            yield BrokenPage.from_parent(self, name="[page]", error=str(e))
+            return
+        self.runs = {device: PageRun() for device in DEVICES}
+        for device in DEVICES:
+            for block in page.blocks:
+                yield DocBlock.from_parent(
+                    self,
+                    name=f"[CodeFence#{block.index}][line:{block.line}][{device}]",
+                    test_definition=FenceTestDefinition(
+                        # Leading newlines make tracebacks count lines as the page does.
+                        source="\n" * block.line + block.source,
+                        fixture_names=(),
+                        start_line=block.line,
+                        source_path=self.path,
+                        runner_name=None,
+                    ),
+                    block=block,
+                    device=device,
+                )
+
+
+class BrokenPage(pytest.Item):
+    """A page the parser rejects (bad front matter, missing include, ...): one failure."""
+
+    def __init__(self, *, error: str, **kwargs):
+        super().__init__(**kwargs)
+        self.error = error
+
+    def runtest(self):
+        raise PageError(self.error)
+
+    def repr_failure(self, excinfo, style=None):
+        return self.error
+
+    def reportinfo(self):
+        return self.path, 0, self.name
+
+
+class BlockTimeout(BaseException):
+    """BaseException, so `except Exception` in a page cannot swallow it."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float, where: str):
+    def on_alarm(signum, frame):
+        raise BlockTimeout(f"{where}: block still running after {seconds:g} s (doc_block_timeout in pyproject.toml)")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def shown_text(stdout: str, exc: BaseException | None) -> str:
+    """What a reader's terminal shows, in the form pages write it (doctest style)."""
+    text = stdout
+    if exc is not None:
+        text += "Traceback (most recent call last):\n  ...\n" + "".join(traceback.format_exception_only(exc))
+    return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
+
+
+class DocBlock(MarkdownInlinePythonItem):
+    def __init__(self, *, block: Block, device: str, **kwargs):
+        super().__init__(**kwargs)
+        self.block, self.device = block, device
+        if device == "cuda" and not HAS_CUDA:
+            self.add_marker(pytest.mark.skip(reason=NO_CUDA))
+
+    @property
+    def where(self) -> str:
+        return f"{self.block.where} [{self.device}]"
+
+    def runtest(self):
+        run: PageRun = self.parent.runs[self.device]
+        if run.failed:
+            pytest.skip(f"an earlier block of this page failed: {run.failed}")
+        if run.done != self.block.index - 1:
+            pytest.skip(f"the blocks before it did not run: select the whole page (pytest {self.block.page})")
+        if self.block.notest is not None:
+            run.done += 1
+            pytest.skip(f"not run (data-notest): {self.block.notest}")
+        if run.done == 0:
+            reset_torch(self.device)
+        run.failed = self.where  # until it passes
+        stdout, exc = io.StringIO(), None
+        timeout = float(self.config.getini("doc_block_timeout"))
+        with contextlib.redirect_stdout(stdout):
+            try:
+                with time_limit(timeout, self.block.where):
+                    self.runner.runtest(self.test_definition, run.namespace)
+            except BlockTimeout as e:
+                pytest.fail(str(e), pytrace=False)
+            except Exception as e:
+                exc = e
+        run.done += 1
+        if exc is None or self.block.output is not None:
+            run.failed = None  # the page's state is as the page expects: go on
+        self.check_output(stdout.getvalue(), exc)
+
+    def check_output(self, stdout: str, exc: BaseException | None):
+        shown = self.block.output
+        if shown is None:
+            if exc is not None:
+                raise exc  # an unexpected error: reported with page line numbers
+            return
+        expected = shown_text(shown.text, None)
+        if self.device != "cpu":
+            # Printed tensors name their device; on a GPU only the error itself must match.
+            raised = f"{type(exc).__name__}:" if exc else None
+            wanted = expected.splitlines()[-1] if "Traceback (most recent call last):" in expected else None
+            if (raised is None) != (wanted is None) or (raised and not wanted.startswith(raised)):
+                pytest.fail(
+                    f"{self.block.page}:{shown.line}: on {self.device} the block raised {raised or 'nothing'}, "
+                    f"the page shows {wanted or 'no error'}",
+                    pytrace=False,
+                )
+            return
+        actual = shown_text(stdout, exc)
+        if actual != expected and self.config.getoption("update_output"):
+            self.config.stash[UPDATES].append((self.path, shown, actual))
+            return
+        if actual != expected:
+            diff = "\n".join(
+                difflib.unified_diff(
+                    expected.splitlines(), actual.splitlines(), "shown on the page", "produced by the block", lineterm=""
+                )
+            )
+            pytest.fail(
+                f"{self.block.page}:{shown.line}: the output shown differs from what the block at line "
+                f"{self.block.line} produced:\n{diff}",
+                pytrace=False,
+            )
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, pytest.fail.Exception):
+            return str(excinfo.value)
+        note = " (the block includes snippets: line numbers count the expanded code)" if self.block.includes else ""
+        return f"{self.where}: the code block raised an error{note}\n" + super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        return self.path, self.block.line - 1, self.name
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if isinstance(item, DocBlock) and (call.when == "call" or report.skipped):
+        key = (str(item.block.page), item.block.index, item.device)
+        item.config.stash[RESULTS][key] = report.outcome
+        if report.skipped and isinstance(report.longrepr, tuple):  # point the -rs line at the page
+            report.longrepr = (str(item.block.page), item.block.line, report.longrepr[2])
+    return report
+
+
+def pytest_runtest_teardown(item, nextitem):
+    if isinstance(item, DocBlock) and (nextitem is None or getattr(nextitem, "parent", None) is not item.parent):
+        reset_torch("cpu")  # leave the rest of the session as it was
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    results = config.stash[RESULTS]
+    if not results:
+        return
+    tr = terminalreporter
+    tr.section("doc blocks")
+    for device in DEVICES:
+        outcomes = [o for (_, _, d), o in results.items() if d == device]
+        counts = ", ".join(f"{outcomes.count(o)} {o}" for o in ("passed", "failed", "skipped") if o in outcomes)
+        tr.write_line(f"{device}: {len(outcomes)} blocks: {counts}")
+    excluded = [item for item in tr.stats.get("skipped", []) if "not run (data-notest)" in str(item.longrepr)]
+    tr.write_line(f"excluded from the doc tests (data-notest): {len(excluded)}")
+    for report in excluded:
+        path, line, reason = report.longrepr
+        tr.write_line(f"  {path}:{line} {reason.removeprefix('Skipped: ')}")
+
+
+def pytest_sessionfinish(session):
+    """--update-output: rewrite the ```output blocks, bottom-up so line numbers stay valid."""
+    updates = sorted(session.config.stash[UPDATES], key=lambda u: (u[0], -u[1].line))
+    for path, shown, text in updates:
+        lines = path.read_text("utf-8").splitlines(keepends=True)
+        fence = lines[shown.line - 1]
+        indent = fence[: len(fence) - len(fence.lstrip())]
+        lines[shown.line : shown.end - 1] = [f"{indent}{line}".rstrip() + "\n" for line in text.splitlines()]
+        path.write_text("".join(lines), "utf-8")
+        session.config.get_terminal_writer().line(f"updated {path}:{shown.line}")

@@ -1,0 +1,276 @@
+"""Tests of the doc-test machinery itself: each runs pytest on small pages in a
+temporary site (this repo's mkdocs.yml and hooks) and checks what is reported."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.page_runner import HAS_CUDA
+
+pytest_plugins = ["pytester"]
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def site(pytester, monkeypatch):
+    """An empty site with this repo's configuration; `site(path=text, ...)` adds files."""
+    monkeypatch.setenv("PYTHONPATH", str(REPO))  # the inner pytest loads tests.page_runner from here
+    config = (REPO / "mkdocs.yml").read_text("utf-8")
+    (pytester.path / "mkdocs.yml").write_text(config.split("\nnav:")[0], "utf-8")  # pages differ here
+    shutil.copy(REPO / "jieba_userdict.txt", pytester.path)
+    shutil.copytree(REPO / "hooks", pytester.path / "hooks")
+    (pytester.path / "docs").mkdir()
+    pytester.makefile(".toml", pyproject='[tool.pytest.ini_options]\naddopts = ["-p", "tests.page_runner", "-ra"]\n')
+
+    def add(**files):
+        for name, text in files.items():
+            path = pytester.path / name.replace("__", "/").replace("_md", ".md").replace("_py", ".py")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text).lstrip(), "utf-8")
+
+    return add
+
+
+def run(pytester, *args):
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+    return result, result.stdout.str()
+
+
+def test_blocks_in_admonitions_tabs_and_details_are_collected(site, pytester):
+    site(
+        docs__page_md='''
+        # Page
+
+        ```python
+        x = 1
+        ```
+
+        !!! note "note"
+            ```python
+            x += 1
+            ```
+
+        ??? tip "details"
+            ```python
+            x += 1
+            ```
+
+        === "Tab A"
+
+            ```python
+            x += 1
+            ```
+
+        === "Tab B"
+
+            !!! warning "nested"
+                ```python
+                assert x == 4
+                ```
+        '''
+    )
+    result, out = run(pytester, "--collect-only", "-q")
+    for n, line in enumerate((3, 8, 13, 19, 26), start=1):
+        assert f"docs/page.md::[CodeFence#{n}][line:{line}][cpu]" in out
+    result, out = run(pytester, "-k", "cpu")
+    result.assert_outcomes(passed=5)
+
+
+def test_blocks_share_state_in_page_order_and_pages_are_isolated(site, pytester):
+    site(
+        docs__a_md='''
+        ```python
+        import torch
+        torch.set_default_dtype(torch.float64)
+        torch.set_grad_enabled(False)
+        torch.manual_seed(123)
+        first = torch.rand(1).item()
+        ```
+
+        ```python
+        assert torch.get_default_dtype() == torch.float64  # state carries on inside a page
+        ```
+        ''',
+        docs__b_md='''
+        ```python
+        import torch
+        assert torch.get_default_dtype() == torch.float32
+        assert torch.is_grad_enabled()
+        assert "first" not in globals()
+        drawn = torch.rand(1).item()
+        torch.manual_seed(0)
+        assert drawn == torch.rand(1).item()  # each page starts from seed 0
+        ```
+        ''',
+    )
+    result, out = run(pytester, "-k", "cpu")
+    result.assert_outcomes(passed=3)
+
+
+def test_shown_output_is_compared_and_errors_must_be_shown(site, pytester):
+    site(
+        docs__bad_md='''
+        ```python
+        print("produced")
+        ```
+
+        ```output
+        shown
+        ```
+
+        ```python
+        raise ValueError("boom")
+        ```
+
+        ```output
+        Traceback (most recent call last):
+          ...
+        ValueError: boom
+        ```
+
+        ```python
+        y = 1 / 0
+        ```
+
+        ```python
+        print("never runs")
+        ```
+        ''',
+        docs__good_md='''
+        ```python
+        print("fine")
+        ```
+
+        ```output
+        fine
+        ```
+        ''',
+    )
+    result, out = run(pytester, "-k", "cpu")
+    assert "docs/bad.md:5: the output shown differs from what the block at line 1 produced" in out
+    assert "-shown\n+produced" in out
+    assert "docs/bad.md:19 [cpu]: the code block raised an error" in out
+    assert 'File "' in out and "bad.md\", line 20" in out and "ZeroDivisionError: division by zero" in out
+    assert "an earlier block of this page failed: docs/bad.md:19 [cpu]" in out
+    result.assert_outcomes(passed=2, failed=2, skipped=1)
+
+
+def test_a_hanging_block_fails_with_page_and_line(site, pytester):
+    site(
+        docs__hang_md='''
+        Text.
+
+        ```python
+        try:
+            while True:
+                pass
+        except Exception:
+            pass  # a page cannot swallow the timeout
+        ```
+        ''',
+        docs__other_md='''
+        ```python
+        assert 1 + 1 == 2
+        ```
+        ''',
+    )
+    result, out = run(pytester, "-k", "cpu", "-o", "doc_block_timeout=0.5")
+    assert "docs/hang.md:3: block still running after 0.5 s" in out
+    result.assert_outcomes(failed=1, passed=1)
+
+
+def test_includes_are_expanded_and_a_missing_one_names_page_and_line(site, pytester):
+    site(
+        snippets__lib_py='''
+        # --8<-- [start:f]
+        def f():
+            return 41
+        # --8<-- [end:f]
+        ''',
+        docs__ok_md='''
+        ```python
+        --8<-- "snippets/lib.py:f"
+        assert f() == 41
+        ```
+        ''',
+        docs__missing_md='''
+        # Missing
+
+        ```python
+        --8<-- "snippets/lib.py:nope"
+        ```
+        ''',
+        docs__outside_md='''
+        --8<-- "snippets/lib.py:f"
+        ''',
+    )
+    result, out = run(pytester, "-k", "cpu or page")
+    assert "docs/missing.md:3: snippet include failed: Snippet section 'nope' could not be located" in out
+    assert "docs/outside.md:1: snippet includes are only allowed inside a code fence" in out
+    result.assert_outcomes(passed=1, failed=2)  # a broken page does not stop the others
+
+
+def test_bad_front_matter_and_notest_without_reason_are_errors(site, pytester):
+    site(
+        docs__fm_md='''
+        ---
+        title: ok
+        tags: [unclosed
+        ---
+
+        ```python
+        x = 1
+        ```
+        ''',
+        docs__notest_md='''
+        ```{.python data-notest=""}
+        x = 1
+        ```
+        ''',
+        docs__reason_md='''
+        ```{.python data-notest="needs a dataset download"}
+        open("/nonexistent")
+        ```
+        ''',
+    )
+    result, out = run(pytester, "-k", "cpu or page")
+    assert "docs/fm.md:" in out and "front matter is not valid YAML" in out
+    assert "docs/notest.md:1: data-notest needs a reason" in out
+    assert "docs/reason.md:1 not run (data-notest): needs a dataset download" in out
+    result.assert_outcomes(failed=2, skipped=1)
+
+
+@pytest.mark.skipif(HAS_CUDA, reason="checks the report on a machine without CUDA")
+def test_cuda_items_are_skipped_with_the_reason(site, pytester):
+    site(docs__p_md="```python\nx = 1\n```\n")
+    result, out = run(pytester, "-v")
+    assert "[CodeFence#1][line:1][cpu] PASSED" in out
+    assert "[CodeFence#1][line:1][cuda] SKIPPED (no CUDA device here" in out
+    assert "no CUDA device here" in out
+
+
+def test_coverage_gate_fails_on_a_python_block_the_tests_miss(site, pytester):
+    shutil.copy(REPO / "tests" / "test_site.py", pytester.path / "test_site.py")
+    site(
+        docs__index_md='''
+        # 首页
+
+        梯度 学习率 优化器 动量，公式 $x$。
+
+        ```python
+        x = 1
+        ```
+
+        ```pycon
+        >>> y = 2
+        ```
+        ''',
+    )
+    result, out = run(pytester, "docs", "test_site.py")
+    assert "index.md: the Python blocks on the site differ from those the doc tests collect" in out
+    assert "on the site, not tested: '>>> y = 2'" in out
+    result.assert_outcomes(passed=6 if HAS_CUDA else 5, failed=1, skipped=0 if HAS_CUDA else 1)

@@ -1,0 +1,161 @@
+"""The built site: strict build with the network cut off, nothing loaded from another
+host, a Chinese search index, formulas as MathML, and the coverage gate that ties
+every Python block on the site to a doc test that ran it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from bs4 import BeautifulSoup
+
+from tests.page_parser import PYTHON, read_page
+from tests.page_runner import RESULTS, site_paths
+
+
+def _can_cut_network() -> bool:
+    try:
+        return subprocess.run(["unshare", "--net", "true"], capture_output=True).returncode == 0
+    except FileNotFoundError:
+        return False
+
+
+OFFLINE = _can_cut_network()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory, pytestconfig) -> Path:
+    """`mkdocs build --strict`, inside `unshare --net` where allowed (root), so any
+    download during the build fails it."""
+    config_file, _ = site_paths(pytestconfig)
+    out = tmp_path_factory.mktemp("site")
+    cmd = [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config_file), "-d", str(out)]
+    if OFFLINE:
+        cmd = ["unshare", "--net", "--", *cmd]
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=config_file.parent)
+    assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}{proc.stderr}"
+    return out
+
+
+def html_pages(site: Path):
+    for path in sorted(site.rglob("*.html")):
+        yield path, BeautifulSoup(path.read_text("utf-8"), "html.parser")
+
+
+def test_build_is_strict_and_offline(site):
+    if not OFFLINE:
+        pytest.skip("`unshare --net` is not permitted here (needs root): the build ran with the network")
+    assert (site / "index.html").is_file()
+
+
+RESOURCE_ATTRS = {"script": "src", "link": "href", "img": "src", "iframe": "src", "source": "src", "audio": "src", "video": "src"}
+
+
+def test_pages_load_nothing_from_other_hosts(site):
+    """Readers behind a firewall get the whole page: no CDN, no web fonts."""
+    offenders = []
+    for path, soup in html_pages(site):
+        for tag, attr in RESOURCE_ATTRS.items():
+            for el in soup.find_all(tag):
+                url = el.get(attr)
+                if tag == "link" and not {"stylesheet", "preload", "icon", "manifest", "modulepreload"} & set(
+                    el.get("rel", [])
+                ):
+                    continue
+                if url and urlparse(url).netloc:
+                    offenders.append(f"{path.relative_to(site)}: <{tag} {attr}={url}>")
+    for css in site.rglob("*.css"):
+        for url in re.findall(r"url\(\s*['\"]?(https?:)?//[^)]*\)|@import\s+['\"]https?://[^'\"]*", css.read_text("utf-8")):
+            offenders.append(f"{css.relative_to(site)}: {url}")
+    assert not offenders, "resources from other hosts:\n" + "\n".join(offenders)
+
+
+def test_search_index_splits_chinese_words(site):
+    """Material splits Chinese only when jieba runs; without it 梯度 is not findable."""
+    index = json.loads((site / "search" / "search_index.json").read_text("utf-8"))
+    text = " ".join(doc["text"] for doc in index["docs"])
+    assert "\u200b" in text, "no jieba word breaks in the search index: is jieba installed?"
+    words = set(re.split(index["config"]["separator"], text))
+    for term in ["优化器", "学习率", "梯度", "动量"]:
+        assert term in words, f"{term} is not a whole word in the search index (jieba user dictionary?)"
+
+
+def test_formulas_are_mathml(site):
+    pages = [(p, s) for p, s in html_pages(site) if s.select(".arithmatex")]
+    assert pages, "no page has a formula"
+    for path, soup in pages:
+        for el in soup.select(".arithmatex"):
+            assert el.find("math"), f"{path.relative_to(site)}: formula left as TeX: {el.get_text()[:60]}"
+
+
+def _normalise(code: str) -> str:
+    return "\n".join(line.rstrip() for line in code.strip("\n").splitlines())
+
+
+def site_python_blocks(soup) -> list[tuple[str, str | None]]:
+    """(code text, data-notest) of each Python block, in page order."""
+    blocks = []
+    for div in soup.select("div.highlight"):
+        langs = {c.removeprefix("language-") for c in div.get("class", []) if c.startswith("language-")}
+        if langs & (PYTHON | {"pycon", "ipython", "ipython3"}):
+            code = div.select_one("td.code code") or div.find("code")
+            blocks.append((_normalise(code.get_text()), div.get("data-notest")))
+    return blocks
+
+
+def page_source(html: Path, site: Path, docs_dir: Path) -> Path | None:
+    rel = html.relative_to(site)
+    stem = rel.parent if rel.name == "index.html" else rel.with_suffix("")
+    for candidate in (docs_dir / stem / "index.md", docs_dir / f"{stem}.md", docs_dir / stem / "README.md"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@pytest.mark.after_doc_tests
+def test_every_python_block_on_the_site_ran(site, pytestconfig):
+    """The coverage gate: each Python block in the *built* HTML is the text of a block
+    that ran and passed on CPU in this session, or carries a stated data-notest reason."""
+    results = pytestconfig.stash[RESULTS]
+    if not results:
+        pytest.skip("the doc tests did not run in this session: run `pytest` (the whole suite) for the gate")
+    config_file, docs_dir = site_paths(pytestconfig)
+    root = pytestconfig.rootpath
+    problems, checked = [], 0
+    for html, soup in html_pages(site):
+        shown = site_python_blocks(soup)
+        if not shown:
+            continue
+        source = page_source(html, site, docs_dir)
+        if source is None:
+            problems.append(f"{html.relative_to(site)}: Python blocks on a page with no Markdown source")
+            continue
+        page = read_page(source, root, config_file)
+        tested = [(_normalise(b.source), b.notest) for b in page.blocks]
+        if [code for code, _ in shown] != [code for code, _ in tested]:
+            extra = [c for c, _ in shown if c not in {t for t, _ in tested}]
+            missing = [t for t, _ in tested if t not in {c for c, _ in shown}]
+            problems.append(
+                f"{page.path}: the Python blocks on the site differ from those the doc tests collect\n"
+                + "".join(f"  on the site, not tested: {c.splitlines()[0]!r}\n" for c in extra)
+                + "".join(f"  tested, not on the site as Python: {t.splitlines()[0]!r}\n" for t in missing)
+            )
+            continue
+        for block, (_, notest) in zip(page.blocks, shown):
+            checked += 1
+            if block.notest is not None:
+                if notest != block.notest:
+                    problems.append(f"{block.where}: data-notest reason missing from the built page")
+                continue
+            outcome = results.get((str(block.page), block.index, "cpu"))
+            if outcome != "passed":
+                problems.append(f"{block.where}: shown on the site, but its CPU doc test {outcome or 'did not run'}")
+    assert not problems, "\n".join(problems)
+    assert checked, "the built site has no Python block at all"
