@@ -3,6 +3,7 @@ temporary site (this repo's mkdocs.yml and hooks) and checks what is reported.""
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 from pathlib import Path
@@ -18,7 +19,8 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def site(pytester, monkeypatch):
     """An empty site with this repo's configuration; `site(path=text, ...)` adds files."""
-    monkeypatch.setenv("PYTHONPATH", str(REPO))  # the inner pytest loads tests.page_runner from here
+    # The inner pytest loads tests.page_runner from here (keeping any PYTHONPATH it had).
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     config = (REPO / "mkdocs.yml").read_text("utf-8")
     (pytester.path / "mkdocs.yml").write_text(config.split("\nnav:")[0], "utf-8")  # pages differ here
     shutil.copy(REPO / "jieba_userdict.txt", pytester.path)
