@@ -1,6 +1,7 @@
 # The README's two commands: `make serve` (the site at http://127.0.0.1:8000) and
-# `make test` (strict build, every code block on CPU/CUDA, the coverage gate).
-# Both first install everything into .venv, once per change of requirements.txt.
+# `make test` (strict build, every code block on CPU/CUDA, the coverage gate, the
+# browser tests). Both first install what they need: Python packages into .venv
+# (again whenever requirements.txt changes) and, for the tests, Debian's Chromium.
 VENV := .venv
 PY := $(VENV)/bin/python
 export NO_MKDOCS_2_WARNING := 1
@@ -13,7 +14,20 @@ $(VENV)/.installed: requirements.txt
 serve: $(VENV)/.installed
 	$(PY) -m mkdocs serve
 
-test: $(VENV)/.installed
+# Browser tests drive /usr/bin/chromium (Playwright's own browser download is not used).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else echo "no chromium: the browser tests will be skipped (sudo apt-get install chromium fonts-noto-cjk)"; fi; }
+
+test: $(VENV)/.installed chromium
 	$(PY) -m pytest $(ARGS)
 
-.PHONY: serve test
+# A copy of the site that works from the file system (search included): offline.zip
+offline: $(VENV)/.installed
+	rm -rf site offline.zip
+	$(PY) -m mkdocs build --strict
+	cd site && ../$(PY) -m zipfile -c ../offline.zip .
+	@echo "offline.zip: unzip it anywhere and open index.html"
+
+.PHONY: serve chromium test offline

@@ -26,6 +26,7 @@ def site(pytester, monkeypatch):
     shutil.copy(REPO / "jieba_userdict.txt", pytester.path)
     shutil.copytree(REPO / "hooks", pytester.path / "hooks")
     (pytester.path / "docs").mkdir()
+    (pytester.path / "snippets").mkdir()  # mkdocs.yml watches it
     pytester.makefile(".toml", pyproject='[tool.pytest.ini_options]\naddopts = ["-p", "tests.page_runner", "-ra"]\n')
 
     def add(**files):
@@ -257,6 +258,7 @@ def test_cuda_items_are_skipped_with_the_reason(site, pytester):
 
 def test_coverage_gate_fails_on_a_python_block_the_tests_miss(site, pytester):
     shutil.copy(REPO / "tests" / "test_site.py", pytester.path / "test_site.py")
+    shutil.copy(REPO / "tests" / "conftest.py", pytester.path / "conftest.py")  # the `site` fixture
     site(
         docs__index_md='''
         # 首页

@@ -1,0 +1,113 @@
+"""The built site in a real browser (Debian's Chromium via Playwright), as a reader uses it:
+search with the query set in search_queries.yaml, click through, bad input, file://,
+and not one request to any host but the site's own."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.browser import Reader, chromium, chromium_missing, serve
+
+QUERIES = yaml.safe_load((Path(__file__).parent / "search_queries.yaml").read_text("utf-8"))
+ARTIFACTS = Path(os.environ.get("ARTIFACTS_DIR", Path(__file__).resolve().parent.parent / "artifacts"))
+
+_missing = chromium_missing()
+if _missing and os.environ.get("REQUIRE_BROWSER"):
+    raise RuntimeError(f"REQUIRE_BROWSER is set but the browser tests cannot run: {_missing}")
+pytestmark = pytest.mark.skipif(bool(_missing), reason=_missing or "")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def base_url(site):
+    with serve(site) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def reader(browser, base_url):
+    """One tab for the whole module, so the request log covers every test in it."""
+    r = Reader(browser, base_url)
+    r.open()
+    yield r
+    r.close()
+
+
+@pytest.mark.parametrize("case", QUERIES, ids=[f"{c['kind']}:{c['q'].strip()[:40]}" for c in QUERIES])
+def test_search_finds_the_page(reader, case):
+    results = reader.search(case["q"], typed=case["kind"] != "err")  # error messages are pasted
+    assert case["page"] in results[:3], f"{case['q']!r}: want {case['page']} in the top 3, got {results[:5]}"
+    link = reader.page.locator("li.md-search-result__item > a.md-search-result__link:first-child").nth(
+        results.index(case["page"])
+    )
+    link.click()
+    reader.page.wait_for_url(lambda url: reader.page_path(url) == case["page"])
+    assert reader.page.locator("article h1").first.is_visible()
+
+
+LONG_TRACEBACK = (
+    "Traceback (most recent call last):\n" + '  File "train.py", line 12, in <module>\n    sgd(params, lr, batch_size)\n' * 14
+)[:990] + "\nAttributeError: 'NoneType' object has no attribute 'zero_'"
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", LONG_TRACEBACK, "()[]{}.,:;'\"`~!@#$%^&*-+=|\\/<>?", "，。、；：？！“”（）《》", "   "],
+    ids=["empty", "1000-char-traceback", "ascii-punctuation", "cjk-punctuation", "spaces"],
+)
+def test_odd_queries_do_not_break_the_page(reader, query):
+    reader.open()
+    errors_before = len(reader.errors)
+    reader.search(query, typed=len(query) < 100)  # a pasted traceback arrives at once
+    assert reader.errors[errors_before:] == [], "console errors after the query"
+    assert "qa/d2l-sgd-momentum" in reader.search("动量")[:3], "search stopped working after the odd query"
+
+
+def test_every_page_opens_without_errors(reader, site):
+    for html in sorted(site.rglob("*.html")):
+        reader.open(html.relative_to(site).as_posix())
+    assert reader.errors == []
+
+
+def test_no_request_left_localhost(reader):
+    """Runs after the tests above (same tab): every page, every search, every click."""
+    assert reader.requests, "no request was recorded"
+    assert reader.foreign_requests() == []
+
+
+def test_site_works_from_file_urls(browser, site):
+    """The offline copy: opened from the file system, search included."""
+    r = Reader(browser, site.as_uri() + "/")
+    r.open("index.html")
+    results = r.search("梯度清零")
+    assert "qa/d2l-sgd" in results[:3], results
+    r.page.locator("li.md-search-result__item > a.md-search-result__link:first-child").nth(
+        results.index("qa/d2l-sgd")
+    ).click()
+    r.page.wait_for_url("**/qa/d2l-sgd.html*")
+    assert r.foreign_requests() == [] and r.errors == []
+    r.close()
+
+
+def test_screenshots(browser, base_url):
+    """Artifacts to look at: a search and a page, light and dark."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for scheme in ("light", "dark"):
+        r = Reader(browser, base_url, color_scheme=scheme)
+        r.open()
+        r.search("'NoneType' object has no attribute 'zero_'")
+        r.page.screenshot(path=ARTIFACTS / f"search-{scheme}.png")
+        r.open("qa/sgd-rebind-bug.html")
+        r.page.screenshot(path=ARTIFACTS / f"page-{scheme}.png", full_page=True)
+        r.close()
+    for name in ("search-light", "search-dark", "page-light", "page-dark"):
+        assert (ARTIFACTS / f"{name}.png").stat().st_size > 10_000
