@@ -31,3 +31,10 @@ offline: $(VENV)/.installed
 	@echo "offline.zip: unzip it anywhere and open index.html"
 
 .PHONY: serve chromium test offline
+
+# A new Q&A page from the template (see CONTRIBUTING.md):
+#   make page SLUG=adam-explained TITLE="解释 adam" QUESTION="原样的提问" SECTION=手写优化器
+page: $(VENV)/.installed
+	$(PY) scripts/new_page.py "$(SLUG)" --title "$(TITLE)" --question "$(QUESTION)" --section "$(or $(SECTION),手写优化器)"
+
+.PHONY: page

@@ -52,7 +52,10 @@ def main():
         t = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(site)],
-            cwd=ROOT, check=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, capture_output=True,
+            cwd=ROOT,
+            check=True,
+            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+            capture_output=True,
         )
         build_s = time.perf_counter() - t
         index = (site / "search" / "search_index.json").read_bytes()
@@ -71,7 +74,10 @@ def main():
     print("| measure | value |")
     print("| --- | --- |")
     print(f"| site build (mkdocs build --strict) | {build_s:.1f} s |")
-    print(f"| search index (search_index.json) | {len(index) / 1024:.1f} KiB, gzip {len(gzip.compress(index)) / 1024:.1f} KiB |")
+    print(
+        f"| search index (search_index.json) | {len(index) / 1024:.1f} KiB,"
+        f" gzip {len(gzip.compress(index)) / 1024:.1f} KiB |"
+    )
     print(f"| queries | {len(queries)}, expected page in top 3: {hits}/{len(queries)} |")
     print(f"| first query (loads the index) | {first:.1f} ms |")
     print(f"| query latency, median | {statistics.median(times):.1f} ms |")

@@ -2,6 +2,7 @@
 
 import torch
 
+
 # --8<-- [start:question]
 def sgd(params, states, hyperparams):
     for p in params:

@@ -2,6 +2,7 @@
 
 import torch
 
+
 # --8<-- [start:question]
 def sgd_momentum(params, states, hyperparams):
     for p, v in zip(params, states):

@@ -4,6 +4,7 @@ import torch
 
 from snippets.linreg import batches
 
+
 # --8<-- [start:question]
 def sgd(params,lr,batch_size):
     with torch.no_grad():

@@ -23,6 +23,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jsonschema
 import markdown
 import mkdocs.config
 import yaml
@@ -35,6 +36,32 @@ OUTPUT = "output"
 # Material's indented containers: admonition, collapsible details, content tab.
 CONTAINER = re.compile(r"(?:!!!|\?\?\?\+?|===\+?)(?:[ \t]|$)")
 INCLUDE = re.compile(r"^\s*-+8<-+")
+# Fence options a Python block may carry (pymdownx.highlight / superfences, and ours).
+PYTHON_OPTIONS = {"linenums", "hl_lines", "title", "data-notest"}
+UNSAFE_HTML = re.compile(r"<\s*script\b|\son[a-z]+\s*=", re.IGNORECASE)
+
+# Front matter of a Q&A page (docs/qa/): what the FAQ index, search and the runner read.
+QA_SCHEMA = {
+    "type": "object",
+    "required": ["title", "question", "answer", "tags", "keywords", "torch_min"],
+    "properties": {
+        "title": {"type": "string", "minLength": 1},
+        "question": {"type": "string", "minLength": 1},
+        "answer": {"type": "string", "pattern": r"^[^\n]+$"},
+        "description": {"type": "string"},
+        "tags": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
+        "keywords": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
+        "torch_min": {"type": "string", "pattern": r"^[0-9]+\.[0-9]+(\.[0-9]+)?$"},
+    },
+}
+QA_EXPECTED = {
+    "title": "the page title, e.g. 解释 sgd(params, states, hyperparams)",
+    "question": "the question as the reader asked it",
+    "answer": "a one-line answer for the FAQ index",
+    "tags": "a list of tags, e.g. [SGD, 动量]",
+    "keywords": "a list of search aliases, e.g. [sgd, 随机梯度下降]",
+    "torch_min": "the oldest torch the page runs on, as a quoted string, e.g. '2.0'",
+}
 
 
 class PageError(Exception):
@@ -57,6 +84,8 @@ class Block:
     includes: list[str] = field(default_factory=list)
     notest: str | None = None  # reason the block is shown but not run
     output: Output | None = None
+    # Page line of each line of `source`; None for lines that came from a snippet.
+    line_map: list[int | None] = field(default_factory=list)
 
     @property
     def where(self) -> str:
@@ -68,6 +97,30 @@ class Page:
     path: Path
     meta: dict
     blocks: list[Block]
+
+
+def check_qa_front_matter(meta: dict, rel: Path, front_matter: str) -> list[str]:
+    """Schema errors as `file:line: front matter `field`: problem (expected ...)`."""
+
+    def line_of(field: str) -> int:
+        for n, text in enumerate(front_matter.splitlines()):
+            if text.startswith(f"{field}:"):
+                return n + 2  # +1 for the opening ---, +1 for 1-based
+        return 1
+
+    problems = []
+    for error in jsonschema.Draft202012Validator(QA_SCHEMA).iter_errors(meta):
+        if error.validator == "required":
+            field = error.message.split("'")[1]
+            problem = "missing"
+        else:
+            field = str(error.absolute_path[0]) if error.absolute_path else "?"
+            problem = error.message
+        problems.append(
+            f"{rel}:{line_of(field)}: front matter `{field}`: {problem}"
+            f" (expected {QA_EXPECTED.get(field, 'see README')})"
+        )
+    return problems
 
 
 def _container_rule(state, start, end, silent):
@@ -143,18 +196,30 @@ def read_page(path: Path, root: Path, config_file: Path) -> Page:
     text = path.read_text("utf-8")
     tokens = markdown_parser().parse(text)
     meta: dict = {}
+    front_matter = ""
     blocks: list[Block] = []
     fenced: set[int] = set()
+    problems: list[str] = []
     for tok in tokens:
+        if tok.type == "code_block" and tok.map:
+            problems.append(
+                f"{rel}:{tok.map[0] + 1}: indented code block: write a ``` fence (indented code is never tested)"
+            )
+        for html in [tok] + list(tok.children or []):
+            if html.type in ("html_block", "html_inline") and UNSAFE_HTML.search(html.content):
+                problems.append(f"{rel}:{tok.map[0] + 1 if tok.map else 1}: <script> or on*= event handler in raw HTML")
         if tok.type == "front_matter":
+            front_matter = tok.content
             try:
                 meta = yaml.safe_load(tok.content) or {}
             except yaml.YAMLError as e:
                 mark = getattr(e, "problem_mark", None)
                 line = 2 + (mark.line if mark else 0)
-                raise PageError(f"{rel}:{line}: front matter is not valid YAML: {e}") from None
+                problems.append(f"{rel}:{line}: front matter is not valid YAML: {e}")
+                meta = {}
             if not isinstance(meta, dict):
-                raise PageError(f"{rel}:1: front matter must be a mapping of `key: value` lines")
+                problems.append(f"{rel}:1: front matter must be a mapping of `key: value` lines")
+                meta = {}
             continue
         if tok.type != "fence" or not tok.map:
             continue
@@ -163,25 +228,43 @@ def read_page(path: Path, root: Path, config_file: Path) -> Page:
         try:
             lang, opts = fence_info(tok.info)
         except ValueError as e:
-            raise PageError(f"{rel}:{line}: {e}") from None
+            problems.append(f"{rel}:{line}: {e}")
+            continue
         if lang == OUTPUT:
             if not blocks or blocks[-1].output is not None or blocks[-1].notest is not None:
-                raise PageError(f"{rel}:{line}: an ```output block must follow the Python block whose output it shows")
+                problems.append(f"{rel}:{line}: an ```output block must follow the Python block whose output it shows")
+                continue
             blocks[-1].output = Output(line, tok.content, tok.map[1])
             continue
         if lang not in PYTHON:
             continue
         if "data-notest" in opts and not opts["data-notest"].strip():
-            raise PageError(f'{rel}:{line}: data-notest needs a reason: {{.python data-notest="why it is not run"}}')
-        includes = [s.strip() for s in tok.content.splitlines() if INCLUDE.match(s)]
-        source = tok.content
+            problems.append(f'{rel}:{line}: data-notest needs a reason: {{.python data-notest="why it is not run"}}')
+        for unknown in sorted(set(opts) - PYTHON_OPTIONS):
+            problems.append(
+                f"{rel}:{line}: unknown option `{unknown}` on a Python block: "
+                f'to show a block without running it write {{.python data-notest="why"}}'
+            )
+        raw = tok.content.splitlines()
+        includes = [s.strip() for s in raw if INCLUDE.match(s)]
+        source, line_map = tok.content, [line + 1 + n for n in range(len(raw))]
         if includes:
             try:
-                source = "\n".join(_snippets(config_file).run(tok.content.splitlines())) + "\n"
+                source = "\n".join(_snippets(config_file).run(raw)) + "\n"
+                line_map = []
+                for n, raw_line in enumerate(raw):
+                    size = len(_snippets(config_file).run([raw_line])) if INCLUDE.match(raw_line) else 0
+                    line_map += [None] * size if size else [line + 1 + n]
             except SnippetMissingError as e:
-                raise PageError(f"{rel}:{line}: snippet include failed: {e}") from None
-        blocks.append(Block(rel, line, len(blocks) + 1, source, includes, opts.get("data-notest")))
+                problems.append(f"{rel}:{line}: snippet include failed: {e}")
+        blocks.append(Block(rel, line, len(blocks) + 1, source, includes, opts.get("data-notest"), line_map=line_map))
     for n, s in enumerate(text.splitlines()):
         if n not in fenced and INCLUDE.match(s):
-            raise PageError(f"{rel}:{n + 1}: snippet includes are only allowed inside a code fence")
+            problems.append(f"{rel}:{n + 1}: snippet includes are only allowed inside a code fence")
+        if "TODO" in s:
+            problems.append(f"{rel}:{n + 1}: TODO left from the page template: {s.strip()[:60]}")
+    if rel.parts[:2] == ("docs", "qa"):
+        problems += check_qa_front_matter(meta, rel, front_matter)
+    if problems:
+        raise PageError("\n".join(problems))
     return Page(rel, meta, blocks)

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from packaging.version import Version
 from pytest_markdown_docs.definitions import FenceTestDefinition
 from pytest_markdown_docs.plugin import MarkdownInlinePythonItem
 
@@ -113,9 +114,11 @@ class DocPage(pytest.File):
             yield BrokenPage.from_parent(self, name="[page]", error=str(e))
             return
         self.runs = {device: PageRun() for device in DEVICES}
+        needs = page.meta.get("torch_min")
+        too_old = needs and Version(torch.__version__.split("+")[0]) < Version(str(needs))
         for device in DEVICES:
             for block in page.blocks:
-                yield DocBlock.from_parent(
+                item = DocBlock.from_parent(
                     self,
                     name=f"[CodeFence#{block.index}][line:{block.line}][{device}]",
                     test_definition=FenceTestDefinition(
@@ -129,6 +132,11 @@ class DocPage(pytest.File):
                     block=block,
                     device=device,
                 )
+                if too_old:
+                    item.add_marker(
+                        pytest.mark.skip(reason=f"the page needs torch >= {needs}; this is {torch.__version__}")
+                    )
+                yield item
 
 
 class BrokenPage(pytest.Item):
@@ -237,7 +245,11 @@ class DocBlock(MarkdownInlinePythonItem):
         if actual != expected:
             diff = "\n".join(
                 difflib.unified_diff(
-                    expected.splitlines(), actual.splitlines(), "shown on the page", "produced by the block", lineterm=""
+                    expected.splitlines(),
+                    actual.splitlines(),
+                    "shown on the page",
+                    "produced by the block",
+                    lineterm="",
                 )
             )
             pytest.fail(

@@ -55,7 +55,8 @@ def test_search_finds_the_page(reader, case):
 
 
 LONG_TRACEBACK = (
-    "Traceback (most recent call last):\n" + '  File "train.py", line 12, in <module>\n    sgd(params, lr, batch_size)\n' * 14
+    "Traceback (most recent call last):\n"
+    + '  File "train.py", line 12, in <module>\n    sgd(params, lr, batch_size)\n' * 14
 )[:990] + "\nAttributeError: 'NoneType' object has no attribute 'zero_'"
 
 

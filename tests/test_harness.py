@@ -4,6 +4,7 @@ temporary site (this repo's mkdocs.yml and hooks) and checks what is reported.""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import textwrap
 from pathlib import Path
@@ -45,7 +46,7 @@ def run(pytester, *args):
 
 def test_blocks_in_admonitions_tabs_and_details_are_collected(site, pytester):
     site(
-        docs__page_md='''
+        docs__page_md="""
         # Page
 
         ```python
@@ -74,7 +75,7 @@ def test_blocks_in_admonitions_tabs_and_details_are_collected(site, pytester):
                 ```python
                 assert x == 4
                 ```
-        '''
+        """
     )
     result, out = run(pytester, "--collect-only", "-q")
     for n, line in enumerate((3, 8, 13, 19, 26), start=1):
@@ -85,7 +86,7 @@ def test_blocks_in_admonitions_tabs_and_details_are_collected(site, pytester):
 
 def test_blocks_share_state_in_page_order_and_pages_are_isolated(site, pytester):
     site(
-        docs__a_md='''
+        docs__a_md="""
         ```python
         import torch
         torch.set_default_dtype(torch.float64)
@@ -97,8 +98,8 @@ def test_blocks_share_state_in_page_order_and_pages_are_isolated(site, pytester)
         ```python
         assert torch.get_default_dtype() == torch.float64  # state carries on inside a page
         ```
-        ''',
-        docs__b_md='''
+        """,
+        docs__b_md="""
         ```python
         import torch
         assert torch.get_default_dtype() == torch.float32
@@ -108,7 +109,7 @@ def test_blocks_share_state_in_page_order_and_pages_are_isolated(site, pytester)
         torch.manual_seed(0)
         assert drawn == torch.rand(1).item()  # each page starts from seed 0
         ```
-        ''',
+        """,
     )
     result, out = run(pytester, "-k", "cpu")
     result.assert_outcomes(passed=3)
@@ -116,7 +117,7 @@ def test_blocks_share_state_in_page_order_and_pages_are_isolated(site, pytester)
 
 def test_shown_output_is_compared_and_errors_must_be_shown(site, pytester):
     site(
-        docs__bad_md='''
+        docs__bad_md="""
         ```python
         print("produced")
         ```
@@ -142,8 +143,8 @@ def test_shown_output_is_compared_and_errors_must_be_shown(site, pytester):
         ```python
         print("never runs")
         ```
-        ''',
-        docs__good_md='''
+        """,
+        docs__good_md="""
         ```python
         print("fine")
         ```
@@ -151,20 +152,20 @@ def test_shown_output_is_compared_and_errors_must_be_shown(site, pytester):
         ```output
         fine
         ```
-        ''',
+        """,
     )
     result, out = run(pytester, "-k", "cpu")
     assert "docs/bad.md:5: the output shown differs from what the block at line 1 produced" in out
     assert "-shown\n+produced" in out
     assert "docs/bad.md:19 [cpu]: the code block raised an error" in out
-    assert 'File "' in out and "bad.md\", line 20" in out and "ZeroDivisionError: division by zero" in out
+    assert 'File "' in out and 'bad.md", line 20' in out and "ZeroDivisionError: division by zero" in out
     assert "an earlier block of this page failed: docs/bad.md:19 [cpu]" in out
     result.assert_outcomes(passed=2, failed=2, skipped=1)
 
 
 def test_a_hanging_block_fails_with_page_and_line(site, pytester):
     site(
-        docs__hang_md='''
+        docs__hang_md="""
         Text.
 
         ```python
@@ -174,12 +175,12 @@ def test_a_hanging_block_fails_with_page_and_line(site, pytester):
         except Exception:
             pass  # a page cannot swallow the timeout
         ```
-        ''',
-        docs__other_md='''
+        """,
+        docs__other_md="""
         ```python
         assert 1 + 1 == 2
         ```
-        ''',
+        """,
     )
     result, out = run(pytester, "-k", "cpu", "-o", "doc_block_timeout=0.5")
     assert "docs/hang.md:3: block still running after 0.5 s" in out
@@ -188,28 +189,28 @@ def test_a_hanging_block_fails_with_page_and_line(site, pytester):
 
 def test_includes_are_expanded_and_a_missing_one_names_page_and_line(site, pytester):
     site(
-        snippets__lib_py='''
+        snippets__lib_py="""
         # --8<-- [start:f]
         def f():
             return 41
         # --8<-- [end:f]
-        ''',
-        docs__ok_md='''
+        """,
+        docs__ok_md="""
         ```python
         --8<-- "snippets/lib.py:f"
         assert f() == 41
         ```
-        ''',
-        docs__missing_md='''
+        """,
+        docs__missing_md="""
         # Missing
 
         ```python
         --8<-- "snippets/lib.py:nope"
         ```
-        ''',
-        docs__outside_md='''
+        """,
+        docs__outside_md="""
         --8<-- "snippets/lib.py:f"
-        ''',
+        """,
     )
     result, out = run(pytester, "-k", "cpu or page")
     assert "docs/missing.md:3: snippet include failed: Snippet section 'nope' could not be located" in out
@@ -219,7 +220,7 @@ def test_includes_are_expanded_and_a_missing_one_names_page_and_line(site, pytes
 
 def test_bad_front_matter_and_notest_without_reason_are_errors(site, pytester):
     site(
-        docs__fm_md='''
+        docs__fm_md="""
         ---
         title: ok
         tags: [unclosed
@@ -228,17 +229,17 @@ def test_bad_front_matter_and_notest_without_reason_are_errors(site, pytester):
         ```python
         x = 1
         ```
-        ''',
-        docs__notest_md='''
+        """,
+        docs__notest_md="""
         ```{.python data-notest=""}
         x = 1
         ```
-        ''',
-        docs__reason_md='''
+        """,
+        docs__reason_md="""
         ```{.python data-notest="needs a dataset download"}
         open("/nonexistent")
         ```
-        ''',
+        """,
     )
     result, out = run(pytester, "-k", "cpu or page")
     assert "docs/fm.md:" in out and "front matter is not valid YAML" in out
@@ -260,7 +261,7 @@ def test_coverage_gate_fails_on_a_python_block_the_tests_miss(site, pytester):
     shutil.copy(REPO / "tests" / "test_site.py", pytester.path / "test_site.py")
     shutil.copy(REPO / "tests" / "conftest.py", pytester.path / "conftest.py")  # the `site` fixture
     site(
-        docs__index_md='''
+        docs__index_md="""
         # 首页
 
         梯度 学习率 优化器 动量，公式 $x$。
@@ -272,9 +273,74 @@ def test_coverage_gate_fails_on_a_python_block_the_tests_miss(site, pytester):
         ```pycon
         >>> y = 2
         ```
-        ''',
+        """,
     )
     result, out = run(pytester, "docs", "test_site.py")
     assert "index.md: the Python blocks on the site differ from those the doc tests collect" in out
     assert "on the site, not tested: '>>> y = 2'" in out
     result.assert_outcomes(passed=6 if HAS_CUDA else 5, failed=1, skipped=0 if HAS_CUDA else 1)
+
+
+GOOD_QA_PAGE = """---
+title: 好页面
+question: 好吗
+answer: 好。
+torch_min: '2.0'
+tags:
+  - SGD
+keywords:
+  - good
+---
+
+# 好页面
+
+```python
+import torch
+
+print(torch.ones(2).sum().item())
+```
+
+```output
+2.0
+```
+"""
+
+
+def test_each_bad_page_fails_with_file_and_line_and_good_pages_still_pass(site, pytester):
+    """One run over a site with one page per bad-input class and one good page."""
+    for name in ("test_site.py", "test_style.py", "conftest.py"):
+        shutil.copy(REPO / "tests" / name, pytester.path / name)
+    config = pytester.path / "mkdocs.yml"
+    config.write_text(config.read_text("utf-8") + "\nnav:\n  - 问答:\n      - 好页面: qa/good.md\n", "utf-8")
+    site(
+        docs__index_md="# 首页\n\n梯度 学习率 优化器 动量，公式 $x$。\n",
+        docs__qa__good_md=GOOD_QA_PAGE,
+        docs__qa__schema_md="---\ntitle: 缺字段\nquestion: 问\ntags: SGD\nkeywords: [a]\ntorch_min: 2.0\n---\n\n# 缺字段\n",
+        docs__html_md='# HTML\n\n<script>alert(1)</script>\n\n文字 <img src="x.png" onerror="steal()"> 文字\n',
+        docs__indented_md="# Indented\n\n正文。\n\n    x = 1\n",
+        docs__option_md="# Option\n\n```python notest\nx = 1\n```\n",
+        docs__typo_md="# 排版\n\n中文English混排没有空格\n",
+        docs__lint_md="# Lint\n\n```python\nimport os\n```\n",
+        docs__link_md="# Link\n\n见[别处](missing.md)和[这里](#nope)。\n",
+    )
+    result, out = run(pytester, "-k", "not cuda", "docs", "test_style.py", "test_site.py")
+    expected = [
+        "docs/qa/schema.md:1: front matter `answer`: missing (expected a one-line answer for the FAQ index)",
+        "docs/qa/schema.md:4: front matter `tags`: 'SGD' is not of type 'array'",
+        "docs/qa/schema.md:6: front matter `torch_min`: 2.0 is not of type 'string'",
+        "docs/html.md:3: <script> or on*= event handler in raw HTML",
+        "docs/html.md:5: <script> or on*= event handler in raw HTML",
+        "docs/indented.md:5: indented code block: write a ``` fence",
+        "docs/option.md:3: unknown option `notest` on a Python block",
+        "docs/typo.md:3:",
+        "docs/lint.md:4: F401",
+        "docs/link.md:3: Doc file 'link.md' contains a link 'missing.md'",
+        "docs/qa/schema.md:1: not in mkdocs.yml nav",
+    ]
+    missing = [line for line in expected if line not in out]
+    assert not missing, f"messages not found: {missing}\n\n{out}"
+    assert "docs/qa/good.md::[CodeFence#1][line:14][cpu] PASSED" in out.replace(" ::", "::") or re.search(
+        r"docs/qa/good\.md \.", out
+    ), out
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed", 0) >= 2  # the good page's block, and the snippet lint

@@ -1,0 +1,115 @@
+"""Fast checks of the sources, each failure naming file and line:
+Chinese typography (autocorrect), Python style (ruff) in snippets/ and in page code
+blocks, and every Q&A page listed in the navigation."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import autocorrect_py
+import mkdocs.config
+import pytest
+
+from tests.page_parser import PageError, read_page
+from tests.page_runner import site_paths
+
+
+@pytest.fixture(scope="module")
+def paths(pytestconfig):
+    config_file, docs_dir = site_paths(pytestconfig)
+    return pytestconfig.rootpath, config_file, docs_dir
+
+
+def pages(docs_dir: Path) -> list[Path]:
+    return sorted(docs_dir.rglob("*.md"))
+
+
+def test_chinese_typography(paths):
+    """Spaces between Chinese and Latin, full-width punctuation in Chinese (autocorrect)."""
+    root, _, docs_dir = paths
+    problems = []
+    for page in pages(docs_dir):
+        rel = page.relative_to(root)
+        for line in autocorrect_py.lint_for(page.read_text("utf-8"), str(rel)).lines:
+            problems.append(f"{rel}:{line.line}:{line.col}: {line.old.strip()!r} -> {line.new.strip()!r}")
+    assert not problems, "Chinese typography (fix, or run autocorrect --fix):\n" + "\n".join(problems)
+
+
+def ruff(source: str, filename: str, root: Path) -> list[dict]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--output-format=json", "--stdin-filename", filename, "-"],
+        input=source,
+        capture_output=True,
+        text=True,
+        cwd=root,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_python_style_in_snippets(paths):
+    root, _, _ = paths
+    proc = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--output-format=concise", "snippets"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+    )
+    assert proc.returncode == 0, f"ruff check snippets/:\n{proc.stdout}{proc.stderr}"
+
+
+def test_python_style_in_page_blocks(paths):
+    """A page's blocks are linted as one module in page order (they run that way);
+    findings inside included snippets are left to the snippets check."""
+    root, config_file, docs_dir = paths
+    problems = []
+    for page in pages(docs_dir):
+        try:
+            parsed = read_page(page, root, config_file)
+        except PageError:
+            continue  # reported by the page's own test
+        module, where = [], []
+        for block in parsed.blocks:
+            if block.notest is None:
+                module += block.source.splitlines()
+                where += block.line_map or [None] * len(block.source.splitlines())
+        for finding in ruff("\n".join(module) + "\n", f"{parsed.path}.py", root):
+            line = where[finding["location"]["row"] - 1]
+            if line is not None:
+                problems.append(f"{parsed.path}:{line}: {finding['code']} {finding['message']}")
+    assert not problems, "ruff, in page code blocks:\n" + "\n".join(problems)
+
+
+def test_every_qa_page_is_in_the_navigation(paths):
+    root, config_file, docs_dir = paths
+    nav = mkdocs.config.load_config(str(config_file)).nav or []
+
+    def listed(entries):
+        for entry in entries:
+            values = entry.values() if isinstance(entry, dict) else [entry]
+            for value in values:
+                yield from listed(value) if isinstance(value, list) else [value]
+
+    in_nav = set(listed(nav))
+    missing = [p for p in pages(docs_dir / "qa") if p.relative_to(docs_dir).as_posix() not in in_nav]
+    assert not missing, "\n".join(
+        f"{p.relative_to(root)}:1: not in mkdocs.yml nav: add `- 标题: {p.relative_to(docs_dir).as_posix()}` "
+        "under a section (the FAQ index follows nav)"
+        for p in missing
+    )
+
+
+def test_github_workflows_run_what_ci_runs_here(paths):
+    """The workflows cannot run here; keep them valid and on the same step as .ci/run."""
+    import yaml
+
+    root = paths[0]
+    ci = yaml.safe_load((root / ".github/workflows/ci.yml").read_text("utf-8"))
+    runs = [step["run"] for step in ci["jobs"]["test"]["steps"] if "run" in step]
+    assert runs == ["bash .ci/run"], runs
+    pages = yaml.safe_load((root / ".github/workflows/pages.yml").read_text("utf-8"))
+    assert [s["run"] for s in pages["jobs"]["build"]["steps"] if "run" in s] == ["make offline"]
+    assert "make test" in (root / ".ci/run").read_text("utf-8")
