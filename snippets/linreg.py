@@ -78,4 +78,11 @@ def optim_update(optimizer_class, **kwargs):
 def max_abs_diff(xs, ys):
     """两组参数逐元素之差的绝对值的最大值。"""
     return max((x - y).abs().max().item() for x, y in zip(xs, ys))
+
+
+def rounding_bound(params, steps, carry=1.0):
+    """舍入误差的容差：每步最多差一次 float32 舍入（eps × |p|），累积 steps 步；
+    误差会被状态（如动量）反复使用时，乘上放大倍数 carry。"""
+    eps = torch.finfo(torch.float32).eps
+    return steps * eps * max(p.abs().max().item() for p in params) * carry
 # --8<-- [end:compare]

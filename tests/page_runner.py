@@ -239,6 +239,8 @@ class DocBlock(MarkdownInlinePythonItem):
                 )
             return
         actual = shown_text(stdout, exc)
+        if exc is not None and "Traceback (most recent call last):" not in expected:
+            raise exc  # the page does not show an error here, so none may be written in either
         if actual != expected and self.config.getoption("update_output"):
             self.config.stash[UPDATES].append((self.path, shown, actual))
             return
