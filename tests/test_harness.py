@@ -315,7 +315,9 @@ def test_each_bad_page_fails_with_file_and_line_and_good_pages_still_pass(site, 
     site(
         docs__index_md="# 首页\n\n梯度 学习率 优化器 动量，公式 $x$。\n",
         docs__qa__good_md=GOOD_QA_PAGE,
-        docs__qa__schema_md="---\ntitle: 缺字段\nquestion: 问\ntags: SGD\nkeywords: [a]\ntorch_min: 2.0\n---\n\n# 缺字段\n",
+        docs__qa__schema_md=(
+            "---\ntitle: 缺字段\nquestion: 问\ntags: SGD\nkeywords: [a]\ntorch_min: 2.0\n---\n\n# 缺字段\n"
+        ),
         docs__html_md='# HTML\n\n<script>alert(1)</script>\n\n文字 <img src="x.png" onerror="steal()"> 文字\n',
         docs__indented_md="# Indented\n\n正文。\n\n    x = 1\n",
         docs__option_md="# Option\n\n```python notest\nx = 1\n```\n",
