@@ -75,9 +75,10 @@ def plot_trajectories(paths, dark=False):
     with plt.rc_context(style):
         fig, ax = plt.subplots(figsize=(7, 3.6))
         x1, x2 = torch.meshgrid(torch.linspace(-5.5, 2.5, 200), torch.linspace(-3, 3, 200), indexing="ij")
-        ax.contour(x1.numpy(), x2.numpy(), f_2d([x1, x2]).numpy(), levels=12, colors=ink, alpha=0.25)
+        # .tolist(): matplotlib takes lists, whatever device the tensors are on
+        ax.contour(x1.tolist(), x2.tolist(), f_2d([x1, x2]).tolist(), levels=12, colors=ink, alpha=0.25)
         for name, points in paths.items():
-            ax.plot(points[:, 0].numpy(), points[:, 1].numpy(), "-o", markersize=3, label=name)
+            ax.plot(points[:, 0].tolist(), points[:, 1].tolist(), "-o", markersize=3, label=name)
         ax.plot([0], [0], "*", color=ink, markersize=10)
         ax.set_xlabel("x1")
         ax.set_ylabel("x2")
