@@ -6,14 +6,17 @@
   index cannot drift from the pages.
 - Search aliases: a page's `keywords` are shown under its title ("关键词"), so the
   search index holds them in the page's first section and a hit lands on the page.
+- `??? info helpers` blocks (helper code repeated across pages) stay out of search.
 """
 
 import html
 import posixpath
+import re
 
 from mkdocs.utils.meta import get_data
 
 MARKER = "<!-- faq-index -->"
+HELPERS = re.compile(r'<details class="([^"]*\bhelpers\b[^"]*)"')
 
 
 def _sections(nav, section=None):
@@ -56,3 +59,9 @@ def on_page_markdown(markdown, page, config, files, **kwargs):
         )
     listing = "\n\n".join(f"### {section}\n\n" + "\n".join(rows) for section, rows in groups.items())
     return markdown.replace(MARKER, listing)
+
+
+def on_page_content(html, page, **kwargs):
+    """`??? info helpers "..."` blocks repeat the same helper code on many pages: keep them
+    out of the search index, or every page would match every identifier in them."""
+    return HELPERS.sub(r'<details class="\1" data-search-exclude', html)

@@ -42,15 +42,22 @@ def reader(browser, base_url):
     r.close()
 
 
-@pytest.mark.parametrize("case", QUERIES, ids=[f"{c['kind']}:{c['q'].strip()[:40]}" for c in QUERIES])
+CASES = [
+    pytest.param(c, marks=pytest.mark.xfail(reason=c["miss"], strict=True)) if "miss" in c else c for c in QUERIES
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c['kind']}:{c['q'].strip()[:40]}" for c in QUERIES])
 def test_search_finds_the_page(reader, case):
     results = reader.search(case["q"], typed=case["kind"] != "err")  # error messages are pasted
-    assert case["page"] in results[:3], f"{case['q']!r}: want {case['page']} in the top 3, got {results[:5]}"
+    wanted = [case["page"]] if isinstance(case["page"], str) else case["page"]
+    hits = [page for page in results[:3] if page in wanted]
+    assert hits, f"{case['q']!r}: want one of {wanted} in the top 3, got {results[:5]}"
     link = reader.page.locator("li.md-search-result__item > a.md-search-result__link:first-child").nth(
-        results.index(case["page"])
+        results.index(hits[0])
     )
     link.click()
-    reader.page.wait_for_url(lambda url: reader.page_path(url) == case["page"])
+    reader.page.wait_for_url(lambda url: reader.page_path(url) == hits[0])
     assert reader.page.locator("article h1").first.is_visible()
 
 
