@@ -18,6 +18,7 @@ Fence conventions (see README):
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -90,6 +91,11 @@ class Block:
     @property
     def where(self) -> str:
         return f"{self.page}:{self.line}"
+
+    @property
+    def sha(self) -> str:
+        """Hash of the exact code that runs (includes expanded): ties a report entry to this text."""
+        return hashlib.sha256(self.source.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass

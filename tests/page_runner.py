@@ -21,8 +21,12 @@ from __future__ import annotations
 import contextlib
 import difflib
 import io
+import json
+import os
+import platform
 import random
 import signal
+import time
 import traceback
 from pathlib import Path
 
@@ -48,14 +52,22 @@ def pytest_addoption(parser):
         help="write what each block produced (CPU) into its ```output block on the page; review the diff",
     )
     parser.addini("mkdocs_config", "the site's mkdocs.yml, relative to rootdir", default="mkdocs.yml")
+    parser.addoption(
+        "--doc-report",
+        default=None,
+        help="where to write the verification report (default: doc_report in pyproject.toml)",
+    )
+    parser.addini("doc_report", "verification report this run writes, relative to rootdir", default="")
 
 
 UPDATES = pytest.StashKey[list]()  # (page path, Output, produced text) for --update-output
+ENTRIES = pytest.StashKey[dict]()  # (page, index, device) -> verification report entry
 
 
 def pytest_configure(config):
     config.stash[RESULTS] = {}
     config.stash[UPDATES] = []
+    config.stash[ENTRIES] = {}
     config.addinivalue_line("markers", "after_doc_tests: run after every doc block (the coverage gate)")
 
 
@@ -276,6 +288,17 @@ def pytest_runtest_makereport(item, call):
     if isinstance(item, DocBlock) and (call.when == "call" or report.skipped):
         key = (str(item.block.page), item.block.index, item.device)
         item.config.stash[RESULTS][key] = report.outcome
+        item.config.stash[ENTRIES][key] = {
+            "page": str(item.block.page),
+            "line": item.block.line,
+            "index": item.block.index,
+            "sha256": item.block.sha,
+            "device": item.device,
+            "outcome": report.outcome,
+            "duration_s": round(call.duration, 4),
+            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        write_report(item.config)
         if report.skipped and isinstance(report.longrepr, tuple):  # point the -rs line at the page
             report.longrepr = (str(item.block.page), item.block.line, report.longrepr[2])
     return report
@@ -313,3 +336,50 @@ def pytest_sessionfinish(session):
         lines[shown.line : shown.end - 1] = [f"{indent}{line}".rstrip() + "\n" for line in text.splitlines()]
         path.write_text("".join(lines), "utf-8")
         session.config.get_terminal_writer().line(f"updated {path}:{shown.line}")
+
+
+def machine() -> dict[str, str]:
+    """What the report says about where it was made."""
+    cpu = "?"
+    with contextlib.suppress(OSError):
+        with open("/proc/cpuinfo") as f:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), "?")
+    devices = {"cpu": f"{cpu}, {os.cpu_count()} cores"}
+    if HAS_CUDA:
+        devices["cuda"] = torch.cuda.get_device_name()
+    return {
+        "host": platform.node(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "devices": devices,
+    }
+
+
+def report_path(config) -> Path | None:
+    path = config.getoption("doc_report") or config.getini("doc_report")
+    return (config.rootpath / path) if path else None
+
+
+def write_report(config) -> None:
+    """The verification report (see hooks/verification.py): one entry per block and device.
+    Entries this run did not touch are kept from the previous report at the same path,
+    so testing one page does not forget the others."""
+    path = report_path(config)
+    if path is None:
+        return
+    entries = {}
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        old = json.loads(path.read_text("utf-8"))
+        entries = {(e["page"], e["index"], e["device"]): e for e in old["blocks"]}
+    entries.update(config.stash[ENTRIES])
+    report = {
+        "format": 1,
+        "made_by": "pytest (tests/page_runner.py); do not edit by hand",
+        "machine": machine(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "blocks": sorted(entries.values(), key=lambda e: (e["page"], e["index"], e["device"])),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(report, ensure_ascii=False, indent=1), "utf-8")
+    tmp.replace(path)  # never a half-written report

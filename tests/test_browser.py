@@ -42,9 +42,7 @@ def reader(browser, base_url):
     r.close()
 
 
-CASES = [
-    pytest.param(c, marks=pytest.mark.xfail(reason=c["miss"], strict=True)) if "miss" in c else c for c in QUERIES
-]
+CASES = [pytest.param(c, marks=pytest.mark.xfail(reason=c["miss"], strict=True)) if "miss" in c else c for c in QUERIES]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c['kind']}:{c['q'].strip()[:40]}" for c in QUERIES])
