@@ -150,16 +150,14 @@ def on_post_build(config, **kwargs):
 
 def report_table() -> str:
     """Every page and block, with its status per device; totals first."""
-    by_block = defaultdict(dict)  # (page, sha) -> device -> (outcome, report)
+    by_block = defaultdict(dict)  # (page, sha) -> device -> (entry, report): a pass first, then the newest
     for report in reports:
         for entry in report["blocks"]:
-            key = (entry["page"], entry["sha256"], entry["device"])
-            old = by_block[key[:2]].get(entry["device"])
-            if old is None or (entry["outcome"] == "passed", entry["date"]) > (
-                old[0]["outcome"] == "passed",
-                old[0]["date"],
-            ):
-                by_block[key[:2]][entry["device"]] = (entry, report)
+            cell = by_block[entry["page"], entry["sha256"]]
+            old = cell.get(entry["device"])
+            rank = (entry["outcome"] == "passed", entry["date"])
+            if old is None or rank > (old[0]["outcome"] == "passed", old[0]["date"]):
+                cell[entry["device"]] = (entry, report)
     rows, totals = [], defaultdict(int)
     for path, blocks in sorted(pages.items()):
         done = verified_on(blocks)
