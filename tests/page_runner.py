@@ -68,7 +68,11 @@ def pytest_configure(config):
     config.stash[RESULTS] = {}
     config.stash[UPDATES] = []
     config.stash[ENTRIES] = {}
+    global _config
+    _config = config
     config.addinivalue_line("markers", "after_doc_tests: run after every doc block (the coverage gate)")
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker: one core each, no oversubscription
+        torch.set_num_threads(1)
 
 
 def pytest_collection_modifyitems(items):
@@ -286,9 +290,7 @@ class DocBlock(MarkdownInlinePythonItem):
 def pytest_runtest_makereport(item, call):
     report = yield
     if isinstance(item, DocBlock) and (call.when == "call" or report.skipped):
-        key = (str(item.block.page), item.block.index, item.device)
-        item.config.stash[RESULTS][key] = report.outcome
-        item.config.stash[ENTRIES][key] = {
+        entry = {
             "page": str(item.block.page),
             "line": item.block.line,
             "index": item.block.index,
@@ -298,10 +300,26 @@ def pytest_runtest_makereport(item, call):
             "duration_s": round(call.duration, 4),
             "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
-        write_report(item.config)
+        # user_properties travel with the report, also from xdist workers to the controller.
+        report.user_properties.append(("doc_entry", entry))
         if report.skipped and isinstance(report.longrepr, tuple):  # point the -rs line at the page
             report.longrepr = (str(item.block.page), item.block.line, report.longrepr[2])
     return report
+
+
+_config = None  # set in pytest_configure: pytest_runtest_logreport gets no config
+
+
+def pytest_runtest_logreport(report):
+    """Collect results where every report arrives: the only process, or the xdist controller."""
+    if _config is None or hasattr(_config, "workerinput"):
+        return
+    for name, entry in report.user_properties:
+        if name == "doc_entry":
+            key = (entry["page"], entry["index"], entry["device"])
+            _config.stash[RESULTS][key] = entry["outcome"]
+            _config.stash[ENTRIES][key] = entry
+            write_report(_config)
 
 
 def pytest_runtest_teardown(item, nextitem):
@@ -383,3 +401,9 @@ def write_report(config) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(report, ensure_ascii=False, indent=1), "utf-8")
     tmp.replace(path)  # never a half-written report
+
+
+def read_report(path: Path) -> dict[tuple[str, str, str], str]:
+    """(page, sha256, device) -> outcome, from a report written by write_report."""
+    data = json.loads(path.read_text("utf-8"))
+    return {(e["page"], e["sha256"], e["device"]): e["outcome"] for e in data["blocks"]}

@@ -28,7 +28,11 @@ def site(pytester, monkeypatch):
     shutil.copytree(REPO / "hooks", pytester.path / "hooks")
     (pytester.path / "docs").mkdir()
     (pytester.path / "snippets").mkdir()  # mkdocs.yml watches it
-    pytester.makefile(".toml", pyproject='[tool.pytest.ini_options]\naddopts = ["-p", "tests.page_runner", "-ra"]\n')
+    pytester.makefile(
+        ".toml",
+        pyproject='[tool.pytest.ini_options]\naddopts = ["-p", "tests.page_runner", "-ra"]\n'
+        'doc_report = "verification/local.json"\n',
+    )
 
     def add(**files):
         for name, text in files.items():

@@ -14,7 +14,7 @@ from bs4 import BeautifulSoup
 
 from tests.conftest import OFFLINE
 from tests.page_parser import PYTHON, read_page
-from tests.page_runner import RESULTS, site_paths
+from tests.page_runner import read_report, report_path, site_paths
 
 
 def html_pages(site: Path):
@@ -103,10 +103,12 @@ def page_source(html: Path, site: Path, docs_dir: Path) -> Path | None:
 @pytest.mark.after_doc_tests
 def test_every_python_block_on_the_site_ran(site, pytestconfig):
     """The coverage gate: each Python block in the *built* HTML is the text of a block
-    that ran and passed on CPU in this session, or carries a stated data-notest reason."""
-    results = pytestconfig.stash[RESULTS]
-    if not results:
-        pytest.skip("the doc tests did not run in this session: run `pytest` (the whole suite) for the gate")
+    that ran and passed on CPU in the doc tests (the report they wrote, matched by the
+    hash of the exact code), or carries a stated data-notest reason."""
+    report = report_path(pytestconfig)
+    if report is None or not report.is_file():
+        pytest.fail(f"no doc-test report at {report}: run the doc tests first (`make test` does)", pytrace=False)
+    results = read_report(report)
     config_file, docs_dir = site_paths(pytestconfig)
     root = pytestconfig.rootpath
     problems, checked = [], 0
@@ -135,7 +137,7 @@ def test_every_python_block_on_the_site_ran(site, pytestconfig):
                 if notest != block.notest:
                     problems.append(f"{block.where}: data-notest reason missing from the built page")
                 continue
-            outcome = results.get((str(block.page), block.index, "cpu"))
+            outcome = results.get((str(block.page), block.sha, "cpu"))
             if outcome != "passed":
                 problems.append(f"{block.where}: shown on the site, but its CPU doc test {outcome or 'did not run'}")
     assert not problems, "\n".join(problems)
