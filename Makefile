@@ -38,3 +38,15 @@ page: $(VENV)/.installed
 	$(PY) scripts/new_page.py "$(SLUG)" --title "$(TITLE)" --question "$(QUESTION)" --section "$(or $(SECTION),手写优化器)"
 
 .PHONY: page
+
+# Only the pages changed since main, and the pages that include a changed snippet:
+#   make test-changed            (BASE=origin/main to compare with another ref)
+BASE ?= main
+test-changed: $(VENV)/.installed
+	@pages=$$( { git diff --name-only $(BASE) -- 'docs/*.md' 'docs/**/*.md'; \
+	             git ls-files --others --exclude-standard -- docs | grep '\.md$$'; \
+	             for s in $$(git diff --name-only $(BASE) -- snippets); do grep -rl --include='*.md' "$$s" docs; done; \
+	           } | sort -u | while read -r p; do [ -f "$$p" ] && echo "$$p"; done ); \
+	if [ -z "$$pages" ]; then echo "no page changed since $(BASE)"; else echo "testing:" $$pages; $(PY) -m pytest $$pages; fi
+
+.PHONY: test-changed

@@ -21,6 +21,7 @@ MARKER = "<!-- verification-report -->"
 DEVICE_NAMES = {"cpu": "CPU", "cuda": "CUDA"}
 
 reports: list[dict] = []  # the valid reports, each with its "file"
+_passing = None  # passing_index(), built once per build
 pages: dict[str, list] = {}  # docs path -> blocks, filled as pages are read
 
 
@@ -58,34 +59,36 @@ def on_config(config, **kwargs):
     sys.path.insert(0, str(root))
     reports[:] = load_reports(root / "verification")
     pages.clear()
+    globals()["_passing"] = None
     return config
 
 
+def passing_index() -> dict[tuple[str, str, str], tuple[str, dict]]:
+    """(page, sha256, device) -> (date, report) of the newest passing entry. Built once per
+    build (verified_on asks it for every block of every page)."""
+    if _passing is None:
+        index = {}
+        for report in reports:
+            for entry in report["blocks"]:
+                if entry["outcome"] == "passed":
+                    key = (entry["page"], entry["sha256"], entry["device"])
+                    if key not in index or index[key][0] < entry["date"]:
+                        index[key] = (entry["date"], report)
+        globals()["_passing"] = index
+    return _passing
+
+
 def verified_on(blocks) -> dict[str, dict]:
-    """device -> the newest passing entry's report facts, if every block passed there."""
+    """device -> facts of the newest passing run, if every runnable block passed there."""
     result = {}
     runnable = [b for b in blocks if b.notest is None]
     if not runnable:
         return result
+    index = passing_index()
     for device in DEVICE_NAMES:
-        best = None
-        for block in runnable:
-            hits = [
-                (entry["date"], report)
-                for report in reports
-                for entry in report["blocks"]
-                if entry["sha256"] == block.sha
-                and entry["device"] == device
-                and entry["outcome"] == "passed"
-                and entry["page"] == str(block.page)
-            ]
-            if not hits:
-                best = None
-                break
+        hits = [index.get((str(b.page), b.sha, device)) for b in runnable]
+        if all(hits):
             date, report = max(hits, key=lambda h: h[0])
-            best = best if best and best[0] <= date else (date, report)
-        if best:
-            date, report = best
             result[device] = {
                 "date": date[:10],
                 "torch": report["machine"]["torch"],

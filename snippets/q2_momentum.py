@@ -51,3 +51,18 @@ def sgd_nesterov(params, states, hyperparams):
             p[:] -= hyperparams['lr'] * (p.grad + hyperparams['momentum'] * v)
         p.grad.data.zero_()
 # --8<-- [end:nesterov]
+
+
+# --8<-- [start:buffers]
+def sgd_buffers(grads, beta, **kwargs):
+    """用 torch.optim.SGD(momentum=beta, **kwargs) 依次吃下固定的梯度 grads，
+    返回每一步之后的速度（momentum_buffer）。"""
+    p = torch.zeros_like(grads[0], requires_grad=True)
+    opt = torch.optim.SGD([p], lr=0.1, momentum=beta, **kwargs)
+    bufs = []
+    for g in grads:
+        p.grad = g.clone()
+        opt.step()
+        bufs.append(opt.state[p]["momentum_buffer"].clone())
+    return bufs
+# --8<-- [end:buffers]

@@ -65,3 +65,13 @@ def sgd_outside_no_grad(params, lr, batch_size):
         param -= lr * param.grad / batch_size
         param.grad.zero_()
 # --8<-- [end:outside]
+
+
+# --8<-- [start:no_division]
+def sgd_no_division(params, lr, batch_size):
+    """配平均损失（mean）用：梯度已经是平均，不再除以 batch_size。"""
+    with torch.no_grad():
+        for param in params:
+            param -= lr * param.grad
+            param.grad.zero_()
+# --8<-- [end:no_division]

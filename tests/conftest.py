@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.page_runner import site_paths
+from tests.page_runner import site_paths, write_report
 
 
 def _can_cut_network() -> bool:
@@ -27,6 +27,7 @@ OFFLINE = _can_cut_network()
 def site(tmp_path_factory, pytestconfig) -> Path:
     """`mkdocs build --strict` into a temporary folder, inside `unshare --net` where
     allowed (root), so any download during the build fails it."""
+    write_report(pytestconfig)  # the doc tests that ran so far: the badges and the gate read it
     config_file, docs_dir = site_paths(pytestconfig)
     out = tmp_path_factory.mktemp("site")
     # No -q: it would hide the warnings that --strict turns into a failure.

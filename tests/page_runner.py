@@ -319,7 +319,6 @@ def pytest_runtest_logreport(report):
             key = (entry["page"], entry["index"], entry["device"])
             _config.stash[RESULTS][key] = entry["outcome"]
             _config.stash[ENTRIES][key] = entry
-            write_report(_config)
 
 
 def pytest_runtest_teardown(item, nextitem):
@@ -345,7 +344,9 @@ def pytest_terminal_summary(terminalreporter, config):
 
 
 def pytest_sessionfinish(session):
-    """--update-output: rewrite the ```output blocks, bottom-up so line numbers stay valid."""
+    """Write the verification report; --update-output: rewrite the ```output blocks,
+    bottom-up so line numbers stay valid."""
+    write_report(session.config)
     updates = sorted(session.config.stash[UPDATES], key=lambda u: (u[0], -u[1].line))
     for path, shown, text in updates:
         lines = path.read_text("utf-8").splitlines(keepends=True)
@@ -380,10 +381,11 @@ def report_path(config) -> Path | None:
 
 def write_report(config) -> None:
     """The verification report (see hooks/verification.py): one entry per block and device.
+    Written when the session ends, and by the `site` fixture before it builds the site.
     Entries this run did not touch are kept from the previous report at the same path,
     so testing one page does not forget the others."""
     path = report_path(config)
-    if path is None:
+    if path is None or not config.stash[ENTRIES] or hasattr(config, "workerinput"):
         return
     entries = {}
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
