@@ -13,7 +13,10 @@ its item class (fixtures), its runner (exec of a block) and its failure report
   page is skipped, naming the failed block;
 - an ```output block after a Python block is compared with what the block printed
   (and the exception it raised), on CPU;
-- a block that runs past `doc_block_timeout` seconds fails, naming page and line.
+- a block that runs past `doc_block_timeout` seconds fails, naming page and line;
+- every result goes into a verification report (`doc_report`, or `--doc-report`):
+  the site's badges and the coverage gate read it. Under pytest-xdist use
+  `--dist loadfile`, which keeps each page on one worker, in order.
 """
 
 from __future__ import annotations
