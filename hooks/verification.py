@@ -3,7 +3,7 @@
 Reports are the JSON files in verification/ (local.json is written by every doc-test
 run; reports from GPU machines are committed as produced). A page gets a badge for a
 device only when *every* Python block on it, hashed exactly as it runs (includes
-expanded, tests/page_parser.py), has a passing entry for that device in some report.
+expanded, tests/page_parser.py), has a passing entry for that device in one report.
 Otherwise the page says 未验证. A missing, empty, corrupted or stale report is a
 warning, not a build failure. docs/verification.md's marker gets the full table.
 """
@@ -20,8 +20,7 @@ from pathlib import Path
 MARKER = "<!-- verification-report -->"
 DEVICE_NAMES = {"cpu": "CPU", "cuda": "CUDA"}
 
-reports: list[dict] = []  # the valid reports, each with its "file"
-_passing = None  # passing_index(), built once per build
+reports: list[dict] = []  # the valid reports, newest first, each with its "file" and "passed"
 pages: dict[str, list] = {}  # docs path -> blocks, filled as pages are read
 
 
@@ -50,8 +49,9 @@ def load_reports(folder: Path) -> list[dict]:
             _warn(f"{path}: ignored, {e} (pages it covered show 未验证)")
             continue
         report["file"] = path.name
+        report["passed"] = {(e["page"], e["sha256"], e["device"]) for e in report["blocks"] if e["outcome"] == "passed"}
         found.append(report)
-    return found
+    return sorted(found, key=lambda r: str(r.get("created", "")), reverse=True)
 
 
 def on_config(config, **kwargs):
@@ -59,49 +59,33 @@ def on_config(config, **kwargs):
     sys.path.insert(0, str(root))
     reports[:] = load_reports(root / "verification")
     pages.clear()
-    globals()["_passing"] = None
     return config
 
 
-def passing_index() -> dict[tuple[str, str, str], tuple[str, dict]]:
-    """(page, sha256, device) -> (date, report) of the newest passing entry. Built once per
-    build (verified_on asks it for every block of every page)."""
-    if _passing is None:
-        index = {}
-        for report in reports:
-            for entry in report["blocks"]:
-                if entry["outcome"] == "passed":
-                    key = (entry["page"], entry["sha256"], entry["device"])
-                    if key not in index or index[key][0] < entry["date"]:
-                        index[key] = (entry["date"], report)
-        globals()["_passing"] = index
-    return _passing
-
-
 def verified_on(blocks) -> dict[str, dict]:
-    """device -> facts of the newest passing run, if every runnable block passed there."""
+    """device -> facts of the newest report in which every runnable block passed. One run
+    must back the whole page: passes from different runs (other torch) are not combined."""
     result = {}
     runnable = [b for b in blocks if b.notest is None]
     if not runnable:
         return result
-    index = passing_index()
     for device in DEVICE_NAMES:
-        hits = [index.get((str(b.page), b.sha, device)) for b in runnable]
-        if all(hits):
-            date, report = max(hits, key=lambda h: h[0])
-            result[device] = {
-                "date": date[:10],
-                "torch": report["machine"]["torch"],
-                "hardware": report["machine"]["devices"].get(device, "?"),
-            }
+        for report in reports:
+            if all((str(b.page), b.sha, device) in report["passed"] for b in runnable):
+                result[device] = {
+                    "date": str(report.get("created", "?"))[:10],
+                    "torch": report["machine"]["torch"],
+                    "hardware": report["machine"]["devices"].get(device, "?"),
+                }
+                break
     return result
 
 
 def badge(blocks, report_link: str) -> str:
     """A Markdown paragraph with attr_list classes (so the link is checked like any other)."""
     done = verified_on(blocks)
+    see = f"见[验证报告]({report_link})。" if report_link else ""
     if not done:
-        see = f"见[验证报告]({report_link})。" if report_link else ""
         return f"**未验证**：本页代码自最近一次测试后有改动，或者还没有测试报告。{see}\n{{ .qa-badge .qa-unverified }}"
     parts = []
     for device, facts in done.items():
@@ -109,7 +93,6 @@ def badge(blocks, report_link: str) -> str:
         parts.append(f"{where} · torch {html.escape(facts['torch'])} · {facts['date']}")
     missing = [DEVICE_NAMES[d] for d in DEVICE_NAMES if d not in done]
     extra = f"；{'、'.join(missing)} 未验证" if missing else ""
-    see = f"见[验证报告]({report_link})。" if report_link else ""
     return f"**已验证**：本页每个代码块都运行通过：{'；'.join(parts)}{extra}。{see}\n{{ .qa-badge .qa-verified }}"
 
 

@@ -149,3 +149,25 @@ def test_every_page_of_this_site_shows_what_this_run_verified(site, pytestconfig
         if el is not None and not el.get_text().startswith("已验证"):
             unverified.append(f"{html.relative_to(site)}: {el.get_text()[:60]}")
     assert not unverified, "\n".join(unverified)
+
+
+def test_passes_from_two_different_runs_do_not_add_up(tiny, tmp_path):
+    """Block 1 passed only in one report, block 2 only in another: no single run backs
+    the page, so it is not verified."""
+    root, env = tiny
+    report = root / "verification" / "local.json"
+    good = report.read_text("utf-8")
+    data = json.loads(good)
+    cpu = [e for e in data["blocks"] if e["device"] == "cpu"]
+    first, second = json.loads(good), json.loads(good)
+    first["blocks"] = [dict(cpu[0]), {**cpu[1], "outcome": "failed"}]
+    second["blocks"] = [{**cpu[0], "outcome": "failed"}, dict(cpu[1])]
+    second["created"] = "2000-01-01T00:00:00Z"
+    try:
+        report.write_text(json.dumps(first), "utf-8")
+        (root / "verification" / "other.json").write_text(json.dumps(second), "utf-8")
+        build(root, env, tmp_path / "site")
+    finally:
+        report.write_text(good, "utf-8")
+        (root / "verification" / "other.json").unlink()
+    assert badge(tmp_path / "site").startswith("未验证")
