@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import shutil
 import statistics
@@ -185,10 +184,10 @@ def main():
         "NO_MKDOCS_2_WARNING": "1",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
-    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "?")
+    from benchmarks.search import machine
+
     lines = [
-        f"machine: {platform.node()}: {cpu}, {os.cpu_count()} cores; Python {platform.python_version()}; "
-        f"{time.strftime('%Y-%m-%d')}",
+        f"machine: {machine()}, {time.strftime('%Y-%m-%d')}",
         "",
         "| pages | blocks | doc tests serial | doc tests -n 2 | plain script | overhead | build --strict | "
         "index | search median / worst |",
