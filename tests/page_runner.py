@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
+import gc
 import io
 import json
 import os
@@ -34,7 +36,6 @@ import traceback
 from pathlib import Path
 
 import pytest
-import torch
 from packaging.version import Version
 from pytest_markdown_docs.definitions import FenceTestDefinition
 from pytest_markdown_docs.plugin import MarkdownInlinePythonItem
@@ -42,9 +43,29 @@ from pytest_markdown_docs.plugin import MarkdownInlinePythonItem
 from tests.page_parser import Block, PageError, read_page
 
 DEVICES = ("cpu", "cuda")
-HAS_CUDA = torch.cuda.is_available()
 NO_CUDA = "no CUDA device here (torch.cuda.is_available() is False); run the GPU recipe in README.md"
 RESULTS = pytest.StashKey[dict]()  # (page, block index, device) -> "passed" | "failed" | "skipped"
+MACHINE = pytest.StashKey[dict]()  # under xdist: machine() as a worker saw it
+torch = None  # the module, once load_torch() ran
+
+
+def load_torch():
+    """Import torch where blocks run. A pytest-xdist controller runs none, so it skips the
+    1.5 s import, which on 2 cores would come out of the workers' time."""
+    global torch
+    if torch is None:
+        import torch as module
+
+        torch = module
+        # torch leaves ~1M long-lived objects; freezing them keeps every later garbage
+        # collection (pytest runs two full ones at exit) from walking them again: -0.2 s a run.
+        gc.freeze()
+    return torch
+
+
+@functools.cache
+def has_cuda() -> bool:
+    return load_torch().cuda.is_available()
 
 
 def pytest_addoption(parser):
@@ -75,7 +96,9 @@ def pytest_configure(config):
     _config = config
     config.addinivalue_line("markers", "after_doc_tests: run after every doc block (the coverage gate)")
     if hasattr(config, "workerinput"):  # a pytest-xdist worker: one core each, no oversubscription
-        torch.set_num_threads(1)
+        load_torch().set_num_threads(1)
+    elif not config.getoption("numprocesses", None):  # not an xdist controller: blocks run here
+        load_torch()
 
 
 def pytest_collection_modifyitems(items):
@@ -109,8 +132,14 @@ def reset_torch(device: str) -> None:
     torch.set_default_dtype(torch.float32)
     torch.set_grad_enabled(True)
     torch.set_printoptions(profile="default")
-    torch.use_deterministic_algorithms(False)
-    torch.manual_seed(0)
+    if torch.are_deterministic_algorithms_enabled() or torch.is_deterministic_algorithms_warn_only_enabled():
+        # Only when a page turned it on: the call imports torch._inductor (1.6 s on 2 cores).
+        torch.use_deterministic_algorithms(False)
+    if device == "cpu":
+        # torch.manual_seed also queues a CUDA seed with a captured stack: 1.5 ms per page.
+        torch.random.default_generator.manual_seed(0)
+    else:
+        torch.manual_seed(0)
     random.seed(0)
 
 
@@ -205,7 +234,7 @@ class DocBlock(MarkdownInlinePythonItem):
     def __init__(self, *, block: Block, device: str, **kwargs):
         super().__init__(**kwargs)
         self.block, self.device = block, device
-        if device == "cuda" and not HAS_CUDA:
+        if device == "cuda" and not has_cuda():
             self.add_marker(pytest.mark.skip(reason=NO_CUDA))
 
     @property
@@ -349,6 +378,8 @@ def pytest_terminal_summary(terminalreporter, config):
 def pytest_sessionfinish(session):
     """Write the verification report; --update-output: rewrite the ```output blocks,
     bottom-up so line numbers stay valid."""
+    if hasattr(session.config, "workerinput"):  # tell the controller where the blocks ran
+        session.config.workeroutput["doc_machine"] = machine()
     write_report(session.config)
     updates = sorted(session.config.stash[UPDATES], key=lambda u: (u[0], -u[1].line))
     for path, shown, text in updates:
@@ -360,18 +391,26 @@ def pytest_sessionfinish(session):
         session.config.get_terminal_writer().line(f"updated {path}:{shown.line}")
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """xdist controller: a worker went down, with machine() from its side."""
+    if "doc_machine" in getattr(node, "workeroutput", {}):
+        node.config.stash[MACHINE] = node.workeroutput["doc_machine"]
+
+
 def machine() -> dict[str, str]:
     """What the report says about where it was made."""
+    torch = load_torch()
     cpu = "?"
     with contextlib.suppress(OSError):
         with open("/proc/cpuinfo") as f:
             cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), "?")
     devices = {"cpu": f"{cpu}, {os.cpu_count()} cores"}
-    if HAS_CUDA:
+    if has_cuda():
         devices["cuda"] = torch.cuda.get_device_name()
     return {
         "host": platform.node(),
-        "torch": torch.__version__,
+        "torch": str(torch.__version__),  # TorchVersion cannot cross to an xdist controller
         "python": platform.python_version(),
         "devices": devices,
     }
@@ -398,7 +437,7 @@ def write_report(config) -> None:
     report = {
         "format": 1,
         "made_by": "pytest (tests/page_runner.py); do not edit by hand",
-        "machine": machine(),
+        "machine": config.stash.get(MACHINE, None) or machine(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "blocks": sorted(entries.values(), key=lambda e: (e["page"], e["index"], e["device"])),
     }

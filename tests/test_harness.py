@@ -3,6 +3,7 @@ temporary site (this repo's mkdocs.yml and hooks) and checks what is reported.""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.page_runner import HAS_CUDA
+from tests.page_runner import has_cuda
 
 pytest_plugins = ["pytester"]
 REPO = Path(__file__).resolve().parent.parent
@@ -96,6 +97,7 @@ def test_blocks_share_state_in_page_order_and_pages_are_isolated(site, pytester)
         torch.set_default_dtype(torch.float64)
         torch.set_grad_enabled(False)
         torch.manual_seed(123)
+        torch.use_deterministic_algorithms(True)
         first = torch.rand(1).item()
         ```
 
@@ -108,6 +110,7 @@ def test_blocks_share_state_in_page_order_and_pages_are_isolated(site, pytester)
         import torch
         assert torch.get_default_dtype() == torch.float32
         assert torch.is_grad_enabled()
+        assert not torch.are_deterministic_algorithms_enabled()
         assert "first" not in globals()
         drawn = torch.rand(1).item()
         torch.manual_seed(0)
@@ -117,6 +120,34 @@ def test_blocks_share_state_in_page_order_and_pages_are_isolated(site, pytester)
     )
     result, out = run(pytester, "-k", "cpu")
     result.assert_outcomes(passed=3)
+
+
+def test_xdist_keeps_each_page_on_one_worker_in_order_and_reports_like_a_serial_run(site, pytester):
+    pages = {
+        f"docs__p{i}_md": f"```python\nx = {i}\n```\n\n```python\nx += 1\nassert x == {i + 1}\n```\n" for i in range(4)
+    }
+    pages["docs__bad_md"] = "```python\nraise ValueError('boom')\n```\n\n```python\ny = 1\n```\n"
+    site(**pages)
+    pytester.makeconftest(
+        """
+        import sys
+
+        def pytest_terminal_summary(terminalreporter, config):
+            if not hasattr(config, "workerinput"):
+                terminalreporter.write_line(f"main process imported torch: {'torch' in sys.modules}")
+        """
+    )
+    serial, _ = run(pytester, "-k", "cpu", "--doc-report", "serial.json")
+    parallel, out = run(pytester, "-k", "cpu", "-n", "2", "--dist", "loadfile", "--doc-report", "xdist.json")
+    parallel.assert_outcomes(passed=8, failed=1, skipped=1)
+    assert "an earlier block of this page failed: docs/bad.md:1" in out
+    assert "main process imported torch: False" in out  # the controller runs no block
+
+    def outcomes(name):
+        report = json.loads((pytester.path / name).read_text("utf-8"))
+        return report["machine"], {(b["page"], b["index"], b["device"]): b["outcome"] for b in report["blocks"]}
+
+    assert outcomes("xdist.json") == outcomes("serial.json")  # machine (from a worker) and every block
 
 
 def test_shown_output_is_compared_and_errors_must_be_shown(site, pytester):
@@ -252,7 +283,7 @@ def test_bad_front_matter_and_notest_without_reason_are_errors(site, pytester):
     result.assert_outcomes(failed=2, skipped=1)
 
 
-@pytest.mark.skipif(HAS_CUDA, reason="checks the report on a machine without CUDA")
+@pytest.mark.skipif(has_cuda(), reason="checks the report on a machine without CUDA")
 def test_cuda_items_are_skipped_with_the_reason(site, pytester):
     site(docs__p_md="```python\nx = 1\n```\n")
     result, out = run(pytester, "-v")
@@ -282,7 +313,7 @@ def test_coverage_gate_fails_on_a_python_block_the_tests_miss(site, pytester):
     result, out = run(pytester, "docs", "test_site.py")
     assert "index.md: the Python blocks on the site differ from those the doc tests collect" in out
     assert "on the site, not tested: '>>> y = 2'" in out
-    result.assert_outcomes(passed=6 if HAS_CUDA else 5, failed=1, skipped=0 if HAS_CUDA else 1)
+    result.assert_outcomes(passed=6 if has_cuda() else 5, failed=1, skipped=0 if has_cuda() else 1)
 
 
 GOOD_QA_PAGE = """---

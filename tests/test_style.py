@@ -102,6 +102,35 @@ def test_every_qa_page_is_in_the_navigation(paths):
     )
 
 
+# Every page renders its whole nav section (navigation.prune drops the others), so one
+# section of 1,000 pages made the build quadratic: 44 s, against 17 s in sections of 50
+# (benchmarks/results/scale.md).
+NAV_SECTION_MAX = 50
+
+
+def test_nav_sections_stay_small_so_the_build_stays_linear(paths):
+    root, config_file, _ = paths
+    nav = mkdocs.config.load_config(str(config_file)).nav or []
+    lines = config_file.read_text("utf-8").splitlines()
+    problems = []
+
+    def walk(entries):
+        for entry in entries:
+            for title, value in entry.items() if isinstance(entry, dict) else []:
+                if isinstance(value, list):
+                    pages = [e for e in value if not (isinstance(e, dict) and isinstance(next(iter(e.values())), list))]
+                    if len(pages) > NAV_SECTION_MAX:
+                        line = next((n for n, text in enumerate(lines, 1) if text.strip() == f"- {title}:"), 1)
+                        problems.append(
+                            f"{config_file.relative_to(root)}:{line}: nav section {title!r} lists {len(pages)} "
+                            f"pages (at most {NAV_SECTION_MAX}): split it into subsections"
+                        )
+                    walk(value)
+
+    walk(nav)
+    assert not problems, "\n".join(problems)
+
+
 def test_github_workflows_run_what_ci_runs_here(paths):
     """The workflows cannot run here; keep them valid and on the same step as .ci/run."""
     import yaml
