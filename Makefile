@@ -50,3 +50,16 @@ test-changed: $(VENV)/.installed
 	if [ -z "$$pages" ]; then echo "no page changed since $(BASE)"; else echo "testing:" $$pages; $(PY) -m pytest $$pages; fi
 
 .PHONY: test-changed
+
+# CI split into jobs (.github/workflows/ci-sharded.yml). Job SHARD of SHARDS: every
+# SHARDS-th page, on all this job's cores, into its own report.
+test-shard: $(VENV)/.installed
+	$(PY) -m pytest docs --shard $(SHARD)/$(SHARDS) -n auto --dist loadfile \
+	  --doc-report verification/shards/$(SHARD).json $(ARGS)
+
+# Then one job: one report from the shards', and every other test against it.
+test-merged: $(VENV)/.installed chromium
+	$(PY) -m tests.page_runner merge verification/local.json verification/shards/*.json
+	$(PY) -m pytest tests $(ARGS)
+
+.PHONY: test-shard test-merged

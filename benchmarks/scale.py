@@ -10,7 +10,7 @@ include), tags and keywords. Two weights of page code:
   d2l     plus d2l's linear-regression training (3 epochs, batch 10, the hand-written sgd),
           about 45 ms here; the median real page runs 127 ms of blocks (verification/local.json).
 Per size and weight it measures, on this machine:
-  doc tests   pytest over every page (CPU items), serial and with pytest-xdist -n 2;
+  doc tests   pytest over every page (CPU items), serial and with pytest-xdist -n 2 (--workers);
   plain       the same blocks run as one plain Python script (the floor);
   build       mkdocs build --strict;
   index       search_index.json size;
@@ -213,6 +213,7 @@ def main():
     parser.add_argument("--weights", nargs="+", choices=list(BLOCKS), default=list(BLOCKS))
     parser.add_argument("--nav-section", type=int, default=50, help="pages per nav section; 0: one section")
     parser.add_argument("--harness", type=Path, default=ROOT, help="checkout whose harness is measured")
+    parser.add_argument("--workers", type=int, default=2, help="pytest-xdist workers for the parallel column")
     parser.add_argument("--no-site", action="store_true", help="doc tests only: no build, index or search")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -224,13 +225,17 @@ def main():
     }
     from benchmarks.search import machine
 
-    commit = subprocess.run(["git", "log", "-1", "--format=%h %s"], cwd=harness, capture_output=True, text=True)
+    try:
+        commit = subprocess.run(["git", "log", "-1", "--format=%h %s"], cwd=harness, capture_output=True, text=True)
+        commit = commit.stdout.strip() or "a copy without git history"
+    except OSError:  # no git on this machine
+        commit = "a copy without git history"
     lines = [
         f"machine: {machine()}, {time.strftime('%Y-%m-%d')}",
-        f"harness: {commit.stdout.strip()[:90]}; nav: {args.nav_section or 'one section of all'} pages per section; "
+        f"harness: {commit[:90]}; nav: {args.nav_section or 'one section of all'} pages per section; "
         "times: best of 3 runs up to 500 blocks, else one run",
         "",
-        "| pages | weight | blocks | doc tests serial | -n 2 | speed-up | plain script | overhead | "
+        f"| pages | weight | blocks | doc tests serial | -n {args.workers} | speed-up | plain script | overhead | "
         "build --strict | index | search median / worst |",
         "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
@@ -242,7 +247,7 @@ def main():
                 pytest = [sys.executable, "-m", "pytest", "-q", "docs", "-k", "not cuda"]
                 repeat = 3 if n * BLOCKS[weight] <= 500 else 1
                 serial = timed(pytest, root, env, repeat)
-                parallel = timed([*pytest, "-n", "2", "--dist", "loadfile"], root, env, repeat)
+                parallel = timed([*pytest, "-n", str(args.workers), "--dist", "loadfile"], root, env, repeat)
                 plain = timed([sys.executable, str(plain_script(root))], root, env, repeat)
                 site = "— | — | —"
                 if not args.no_site:

@@ -16,7 +16,9 @@ its item class (fixtures), its runner (exec of a block) and its failure report
 - a block that runs past `doc_block_timeout` seconds fails, naming page and line;
 - every result goes into a verification report (`doc_report`, or `--doc-report`):
   the site's badges and the coverage gate read it. Under pytest-xdist use
-  `--dist loadfile`, which keeps each page on one worker, in order.
+  `--dist loadfile`, which keeps each page on one worker, in order;
+- `--shard I/N` tests every N-th page, for CI jobs; `python -m tests.page_runner merge`
+  makes one report of theirs.
 """
 
 from __future__ import annotations
@@ -82,6 +84,13 @@ def pytest_addoption(parser):
         help="where to write the verification report (default: doc_report in pyproject.toml)",
     )
     parser.addini("doc_report", "verification report this run writes, relative to rootdir", default="")
+    parser.addoption(
+        "--shard",
+        default=None,
+        metavar="I/N",
+        help="test only shard I of N (0-based): every N-th page of docs/, one CI job each; "
+        "merge their reports with `python -m tests.page_runner merge`",
+    )
 
 
 UPDATES = pytest.StashKey[list]()  # (page path, Output, produced text) for --update-output
@@ -107,9 +116,12 @@ def pytest_collection_modifyitems(items):
 
 def site_paths(config) -> tuple[Path, Path]:
     """(mkdocs.yml, docs_dir) of the site under test."""
-    config_file = config.rootpath / config.getini("mkdocs_config")
-    docs_dir = yaml_docs_dir(config_file)
-    return config_file, config_file.parent / docs_dir
+    return _site_paths(config.rootpath / config.getini("mkdocs_config"))
+
+
+@functools.cache  # asked once per collected file
+def _site_paths(config_file: Path) -> tuple[Path, Path]:
+    return config_file, config_file.parent / yaml_docs_dir(config_file)
 
 
 def yaml_docs_dir(config_file: Path) -> str:
@@ -121,9 +133,27 @@ def yaml_docs_dir(config_file: Path) -> str:
 
 def pytest_collect_file(file_path: Path, parent):
     config_file, docs_dir = site_paths(parent.config)
-    if file_path.suffix == ".md" and docs_dir in file_path.parents:
+    if file_path.suffix == ".md" and docs_dir in file_path.parents and in_shard(parent.config, file_path, docs_dir):
         return DocPage.from_parent(parent, path=file_path)
     return None
+
+
+SHARD = pytest.StashKey[tuple]()  # (i, n, {page: position in docs/})
+
+
+def in_shard(config, path: Path, docs_dir: Path) -> bool:
+    """--shard I/N: pages by sorted path, round-robin, so N jobs test each page once."""
+    option = config.getoption("shard")
+    if not option:
+        return True
+    if SHARD not in config.stash:
+        i, _, n = option.partition("/")
+        if not (i.isdigit() and n.isdigit() and int(i) < int(n)):
+            raise pytest.UsageError(f"--shard {option}: write I/N with 0 <= I < N, e.g. --shard 0/4")
+        pages = sorted(docs_dir.rglob("*.md"), key=lambda p: p.relative_to(docs_dir).as_posix())
+        config.stash[SHARD] = int(i), int(n), {p: k for k, p in enumerate(pages)}
+    i, n, position = config.stash[SHARD]
+    return position.get(path, 0) % n == i
 
 
 def reset_torch(device: str) -> None:
@@ -434,12 +464,16 @@ def write_report(config) -> None:
         old = json.loads(path.read_text("utf-8"))
         entries = {(e["page"], e["index"], e["device"]): e for e in old["blocks"]}
     entries.update(config.stash[ENTRIES])
+    save_report(path, config.stash.get(MACHINE, None) or machine(), entries.values())
+
+
+def save_report(path: Path, where: dict, blocks) -> None:
     report = {
         "format": 1,
         "made_by": "pytest (tests/page_runner.py); do not edit by hand",
-        "machine": config.stash.get(MACHINE, None) or machine(),
+        "machine": where,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "blocks": sorted(entries.values(), key=lambda e: (e["page"], e["index"], e["device"])),
+        "blocks": sorted(blocks, key=lambda e: (e["page"], e["index"], e["device"])),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -447,7 +481,45 @@ def write_report(config) -> None:
     tmp.replace(path)  # never a half-written report
 
 
+def merge_reports(out: Path, sources: list[Path]) -> None:
+    """One report from those of CI shards (--shard): the newest entry per block and device.
+    The shards must have run on one kind of machine, since a badge names the machine,
+    torch and Python of the report behind it."""
+    if not sources:
+        raise SystemExit("merge: no reports given")
+    reports = {}
+    for source in sources:
+        try:
+            reports[source] = json.loads(source.read_text("utf-8"))
+            kind = {k: reports[source]["machine"][k] for k in ("torch", "python", "devices")}
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise SystemExit(f"merge: {source}: not a doc-test report ({e})") from None
+        first = {k: next(iter(reports.values()))["machine"][k] for k in kind}
+        if kind != first:
+            raise SystemExit(f"merge: {source} ran on {kind}, {sources[0]} on {first}: not one kind of machine")
+    blocks = {}
+    for report in reports.values():
+        for entry in report["blocks"]:
+            key = (entry["page"], entry["index"], entry["device"])
+            if key not in blocks or entry["date"] > blocks[key]["date"]:
+                blocks[key] = entry
+    save_report(out, reports[sources[0]]["machine"], blocks.values())
+
+
 def read_report(path: Path) -> dict[tuple[str, str, str], str]:
     """(page, sha256, device) -> outcome, from a report written by write_report."""
     data = json.loads(path.read_text("utf-8"))
     return {(e["page"], e["sha256"], e["device"]): e["outcome"] for e in data["blocks"]}
+
+
+if __name__ == "__main__":  # python -m tests.page_runner merge OUT SHARD_REPORT...
+    import argparse
+
+    cli = argparse.ArgumentParser(prog="python -m tests.page_runner")
+    commands = cli.add_subparsers(dest="command", required=True)
+    merge = commands.add_parser("merge", help="merge the reports of CI shards (--shard) into one")
+    merge.add_argument("out", type=Path)
+    merge.add_argument("sources", type=Path, nargs="+")
+    args = cli.parse_args()
+    merge_reports(args.out, args.sources)
+    print(f"{args.out}: {len(args.sources)} reports merged")

@@ -7,6 +7,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -148,6 +150,35 @@ def test_xdist_keeps_each_page_on_one_worker_in_order_and_reports_like_a_serial_
         return report["machine"], {(b["page"], b["index"], b["device"]): b["outcome"] for b in report["blocks"]}
 
     assert outcomes("xdist.json") == outcomes("serial.json")  # machine (from a worker) and every block
+
+
+def test_shards_test_each_page_once_and_their_reports_merge_into_one(site, pytester):
+    site(**{f"docs__p{i}_md": f"```python\nx = {i}\n```\n" for i in range(5)})
+    for i in range(2):
+        result, out = run(pytester, "docs", "-k", "cpu", "--shard", f"{i}/2", "--doc-report", f"shards/{i}.json")
+        result.assert_outcomes(passed=3 - i)  # p0 p2 p4 | p1 p3
+    result, out = run(pytester, "docs", "--shard", "2/2")
+    assert "--shard 2/2: write I/N with 0 <= I < N" in out
+    merged = pytester.path / "merged.json"
+    merge = subprocess.run(
+        [sys.executable, "-m", "tests.page_runner", "merge", str(merged), "shards/0.json", "shards/1.json"],
+        cwd=pytester.path,
+        capture_output=True,
+        text=True,
+    )
+    assert merge.returncode == 0, merge.stderr
+    blocks = json.loads(merged.read_text("utf-8"))["blocks"]
+    assert [b["page"] for b in blocks] == [f"docs/p{i}.md" for i in range(5)]
+    other = json.loads((pytester.path / "shards/1.json").read_text("utf-8"))
+    other["machine"]["torch"] = "0.1"
+    (pytester.path / "shards/1.json").write_text(json.dumps(other), "utf-8")
+    merge = subprocess.run(
+        [sys.executable, "-m", "tests.page_runner", "merge", str(merged), "shards/0.json", "shards/1.json"],
+        cwd=pytester.path,
+        capture_output=True,
+        text=True,
+    )
+    assert merge.returncode != 0 and "not one kind of machine" in merge.stderr
 
 
 def test_shown_output_is_compared_and_errors_must_be_shown(site, pytester):

@@ -1,10 +1,12 @@
 """Fast checks of the sources, each failure naming file and line:
 Chinese typography (autocorrect), Python style (ruff) in snippets/ and in page code
-blocks, and every Q&A page listed in the navigation."""
+blocks, every Q&A page listed in the navigation, nav sections small enough for a
+linear build, and the CI workflows."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -142,3 +144,8 @@ def test_github_workflows_run_what_ci_runs_here(paths):
     pages = yaml.safe_load((root / ".github/workflows/pages.yml").read_text("utf-8"))
     assert [s["run"] for s in pages["jobs"]["build"]["steps"] if "run" in s] == ["make offline"]
     assert "make test" in (root / ".ci/run").read_text("utf-8")
+    sharded = yaml.safe_load((root / ".github/workflows/ci-sharded.yml").read_text("utf-8"))
+    shard_run = next(s["run"] for s in sharded["jobs"]["doc-tests"]["steps"] if "run" in s)
+    shards = int(re.search(r"SHARDS=(\d+)", shard_run).group(1))
+    assert sharded["jobs"]["doc-tests"]["strategy"]["matrix"]["shard"] == list(range(shards)), "one job per shard"
+    assert "make test-merged" in next(s["run"] for s in sharded["jobs"]["site"]["steps"] if "run" in s)
