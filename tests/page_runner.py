@@ -108,6 +108,8 @@ def pytest_configure(config):
         load_torch().set_num_threads(1)
     elif not config.getoption("numprocesses", None):  # not an xdist controller: blocks run here
         load_torch()
+    elif config.getoption("update_output"):
+        raise pytest.UsageError("--update-output rewrites pages from one process: run it without -n")
 
 
 def pytest_collection_modifyitems(items):

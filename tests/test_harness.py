@@ -150,6 +150,8 @@ def test_xdist_keeps_each_page_on_one_worker_in_order_and_reports_like_a_serial_
         return report["machine"], {(b["page"], b["index"], b["device"]): b["outcome"] for b in report["blocks"]}
 
     assert outcomes("xdist.json") == outcomes("serial.json")  # machine (from a worker) and every block
+    result, out = run(pytester, "-n", "2", "--update-output")
+    assert "--update-output rewrites pages from one process: run it without -n" in out + result.stderr.str()
 
 
 def test_shards_test_each_page_once_and_their_reports_merge_into_one(site, pytester):
