@@ -19,15 +19,16 @@ MARKER = "<!-- faq-index -->"
 HELPERS = re.compile(r'<details class="([^"]*\bhelpers\b[^"]*)"')
 
 
-def _sections(nav, section=None):
-    """Yield (section title, page path) for every page in the nav tree."""
+def nav_pages(nav, section=None):
+    """Yield (innermost section title, page path) for every page in the nav tree
+    (tests/test_style.py walks nav with it too)."""
     for entry in nav or []:
         if isinstance(entry, str):
             yield section, entry
             continue
         for title, value in entry.items():
             if isinstance(value, list):
-                yield from _sections(value, title)
+                yield from nav_pages(value, title)
             else:
                 yield section, value
 
@@ -41,11 +42,11 @@ def on_page_markdown(markdown, page, config, files, **kwargs):
     if MARKER not in markdown:
         return markdown
     qa_files = {f.src_uri: f for f in files.documentation_pages() if f.src_uri.startswith("qa/")}
-    missing = sorted(set(qa_files) - {path for _, path in _sections(config.nav)})
+    missing = sorted(set(qa_files) - {path for _, path in nav_pages(config.nav)})
     if missing:
         raise ValueError(f"docs/{missing[0]} is not in mkdocs.yml `nav`: add it under a section such as 手写优化器")
     groups: dict[str, list[str]] = {}
-    for section, path in _sections(config.nav):  # nav order, grouped by nav section
+    for section, path in nav_pages(config.nav):  # nav order, grouped by nav section
         if path not in qa_files:
             continue
         _, meta = get_data(qa_files[path].content_string)

@@ -9,12 +9,14 @@ import json
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import autocorrect_py
 import mkdocs.config
 import pytest
 
+from hooks.qa_pages import nav_pages
 from tests.page_parser import PageError, read_page
 from tests.page_runner import site_paths
 
@@ -85,17 +87,15 @@ def test_python_style_in_page_blocks(paths):
     assert not problems, "ruff, in page code blocks:\n" + "\n".join(problems)
 
 
-def test_every_qa_page_is_in_the_navigation(paths):
+@pytest.fixture(scope="module")
+def nav(paths):
+    """mkdocs.yml's nav as MkDocs reads it, loaded once (0.4 s)."""
+    return mkdocs.config.load_config(str(paths[1])).nav or []
+
+
+def test_every_qa_page_is_in_the_navigation(paths, nav):
     root, config_file, docs_dir = paths
-    nav = mkdocs.config.load_config(str(config_file)).nav or []
-
-    def listed(entries):
-        for entry in entries:
-            values = entry.values() if isinstance(entry, dict) else [entry]
-            for value in values:
-                yield from listed(value) if isinstance(value, list) else [value]
-
-    in_nav = set(listed(nav))
+    in_nav = {path for _, path in nav_pages(nav)}
     missing = [p for p in pages(docs_dir / "qa") if p.relative_to(docs_dir).as_posix() not in in_nav]
     assert not missing, "\n".join(
         f"{p.relative_to(root)}:1: not in mkdocs.yml nav: add `- 标题: {p.relative_to(docs_dir).as_posix()}` "
@@ -110,26 +110,20 @@ def test_every_qa_page_is_in_the_navigation(paths):
 NAV_SECTION_MAX = 50
 
 
-def test_nav_sections_stay_small_so_the_build_stays_linear(paths):
+def test_nav_sections_stay_small_so_the_build_stays_linear(paths, nav):
     root, config_file, _ = paths
-    nav = mkdocs.config.load_config(str(config_file)).nav or []
     lines = config_file.read_text("utf-8").splitlines()
-    problems = []
+    sizes = Counter(section for section, _ in nav_pages(nav) if section is not None)
 
-    def walk(entries):
-        for entry in entries:
-            for title, value in entry.items() if isinstance(entry, dict) else []:
-                if isinstance(value, list):
-                    pages = [e for e in value if not (isinstance(e, dict) and isinstance(next(iter(e.values())), list))]
-                    if len(pages) > NAV_SECTION_MAX:
-                        line = next((n for n, text in enumerate(lines, 1) if text.strip() == f"- {title}:"), 1)
-                        problems.append(
-                            f"{config_file.relative_to(root)}:{line}: nav section {title!r} lists {len(pages)} "
-                            f"pages (at most {NAV_SECTION_MAX}): split it into subsections"
-                        )
-                    walk(value)
+    def line_of(title):
+        return next((n for n, text in enumerate(lines, 1) if text.strip() == f"- {title}:"), 1)
 
-    walk(nav)
+    problems = [
+        f"{config_file.relative_to(root)}:{line_of(title)}: nav section {title!r} lists {size} pages "
+        f"(at most {NAV_SECTION_MAX}): split it into subsections"
+        for title, size in sizes.items()
+        if size > NAV_SECTION_MAX
+    ]
     assert not problems, "\n".join(problems)
 
 
