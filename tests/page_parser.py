@@ -58,6 +58,7 @@ QA_SCHEMA = {
         "torch_min": {"type": "string", "pattern": r"^[0-9]+\.[0-9]+(\.[0-9]+)?$"},
     },
 }
+QA_VALIDATOR = jsonschema.Draft202012Validator(QA_SCHEMA)  # built once: collection reads every page
 QA_EXPECTED = {
     "title": "the page title, e.g. 解释 sgd(params, states, hyperparams)",
     "question": "the question as the reader asked it",
@@ -118,7 +119,7 @@ def check_qa_front_matter(meta: dict, rel: Path, front_matter: str) -> list[str]
         return 1
 
     problems = []
-    for error in jsonschema.Draft202012Validator(QA_SCHEMA).iter_errors(meta):
+    for error in QA_VALIDATOR.iter_errors(meta):
         if error.validator == "required":
             field = error.message.split("'")[1]
             problem = "missing"

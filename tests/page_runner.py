@@ -110,6 +110,8 @@ def pytest_configure(config):
         load_torch()
     elif config.getoption("update_output"):
         raise pytest.UsageError("--update-output rewrites pages from one process: run it without -n")
+    if config.getoption("shard"):
+        config.stash[SHARD] = shard_of(config)
 
 
 def pytest_collection_modifyitems(items):
@@ -135,27 +137,24 @@ def yaml_docs_dir(config_file: Path) -> str:
 
 def pytest_collect_file(file_path: Path, parent):
     config_file, docs_dir = site_paths(parent.config)
-    if file_path.suffix == ".md" and docs_dir in file_path.parents and in_shard(parent.config, file_path, docs_dir):
+    in_shard = SHARD not in parent.config.stash or file_path in parent.config.stash[SHARD]
+    if file_path.suffix == ".md" and docs_dir in file_path.parents and in_shard:
         return DocPage.from_parent(parent, path=file_path)
     return None
 
 
-SHARD = pytest.StashKey[tuple]()  # (i, n, {page: position in docs/})
+SHARD = pytest.StashKey[set]()  # --shard I/N: the pages of this shard
 
 
-def in_shard(config, path: Path, docs_dir: Path) -> bool:
-    """--shard I/N: pages by sorted path, round-robin, so N jobs test each page once."""
+def shard_of(config) -> set[Path]:
+    """Pages by sorted path, round-robin, so N jobs test each page once."""
     option = config.getoption("shard")
-    if not option:
-        return True
-    if SHARD not in config.stash:
-        i, _, n = option.partition("/")
-        if not (i.isdigit() and n.isdigit() and int(i) < int(n)):
-            raise pytest.UsageError(f"--shard {option}: write I/N with 0 <= I < N, e.g. --shard 0/4")
-        pages = sorted(docs_dir.rglob("*.md"), key=lambda p: p.relative_to(docs_dir).as_posix())
-        config.stash[SHARD] = int(i), int(n), {p: k for k, p in enumerate(pages)}
-    i, n, position = config.stash[SHARD]
-    return position.get(path, 0) % n == i
+    i, _, n = option.partition("/")
+    if not (i.isdigit() and n.isdigit() and int(i) < int(n)):
+        raise pytest.UsageError(f"--shard {option}: write I/N with 0 <= I < N, e.g. --shard 0/4")
+    _, docs_dir = site_paths(config)
+    pages = sorted(docs_dir.rglob("*.md"), key=lambda p: p.relative_to(docs_dir).as_posix())
+    return set(pages[int(i) :: int(n)])
 
 
 def reset_torch(device: str) -> None:
@@ -374,15 +373,19 @@ def pytest_runtest_makereport(item, call):
 _config = None  # set in pytest_configure: pytest_runtest_logreport gets no config
 
 
+def entry_key(entry: dict) -> tuple[str, int, str]:
+    """A report entry is one block of one page on one device."""
+    return entry["page"], entry["index"], entry["device"]
+
+
 def pytest_runtest_logreport(report):
     """Collect results where every report arrives: the only process, or the xdist controller."""
     if _config is None or hasattr(_config, "workerinput"):
         return
     for name, entry in report.user_properties:
         if name == "doc_entry":
-            key = (entry["page"], entry["index"], entry["device"])
-            _config.stash[RESULTS][key] = entry["outcome"]
-            _config.stash[ENTRIES][key] = entry
+            _config.stash[RESULTS][entry_key(entry)] = entry["outcome"]
+            _config.stash[ENTRIES][entry_key(entry)] = entry
 
 
 def pytest_runtest_teardown(item, nextitem):
@@ -464,7 +467,7 @@ def write_report(config) -> None:
     entries = {}
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
         old = json.loads(path.read_text("utf-8"))
-        entries = {(e["page"], e["index"], e["device"]): e for e in old["blocks"]}
+        entries = {entry_key(e): e for e in old["blocks"]}
     entries.update(config.stash[ENTRIES])
     save_report(path, config.stash.get(MACHINE, None) or machine(), entries.values())
 
@@ -475,7 +478,7 @@ def save_report(path: Path, where: dict, blocks) -> None:
         "made_by": "pytest (tests/page_runner.py); do not edit by hand",
         "machine": where,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "blocks": sorted(blocks, key=lambda e: (e["page"], e["index"], e["device"])),
+        "blocks": sorted(blocks, key=entry_key),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -489,23 +492,20 @@ def merge_reports(out: Path, sources: list[Path]) -> None:
     torch and Python of the report behind it."""
     if not sources:
         raise SystemExit("merge: no reports given")
-    reports = {}
+    reports, kinds = [], []
     for source in sources:
         try:
-            reports[source] = json.loads(source.read_text("utf-8"))
-            kind = {k: reports[source]["machine"][k] for k in ("torch", "python", "devices")}
+            reports.append(json.loads(source.read_text("utf-8")))
+            kinds.append({k: reports[-1]["machine"][k] for k in ("torch", "python", "devices")})
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise SystemExit(f"merge: {source}: not a doc-test report ({e})") from None
-        first = {k: next(iter(reports.values()))["machine"][k] for k in kind}
-        if kind != first:
-            raise SystemExit(f"merge: {source} ran on {kind}, {sources[0]} on {first}: not one kind of machine")
+        if kinds[-1] != kinds[0]:
+            raise SystemExit(f"merge: {source} ran on {kinds[-1]}, {sources[0]} on {kinds[0]}: not one kind of machine")
     blocks = {}
-    for report in reports.values():
-        for entry in report["blocks"]:
-            key = (entry["page"], entry["index"], entry["device"])
-            if key not in blocks or entry["date"] > blocks[key]["date"]:
-                blocks[key] = entry
-    save_report(out, reports[sources[0]]["machine"], blocks.values())
+    for entry in (e for report in reports for e in report["blocks"]):
+        if entry_key(entry) not in blocks or entry["date"] > blocks[entry_key(entry)]["date"]:
+            blocks[entry_key(entry)] = entry
+    save_report(out, reports[0]["machine"], blocks.values())
 
 
 def read_report(path: Path) -> dict[tuple[str, str, str], str]:

@@ -160,7 +160,7 @@ def test_shards_test_each_page_once_and_their_reports_merge_into_one(site, pytes
         result, out = run(pytester, "docs", "-k", "cpu", "--shard", f"{i}/2", "--doc-report", f"shards/{i}.json")
         result.assert_outcomes(passed=3 - i)  # p0 p2 p4 | p1 p3
     result, out = run(pytester, "docs", "--shard", "2/2")
-    assert "--shard 2/2: write I/N with 0 <= I < N" in out
+    assert "--shard 2/2: write I/N with 0 <= I < N" in out + result.stderr.str()  # a usage error, at start
     merged = pytester.path / "merged.json"
     merge = subprocess.run(
         [sys.executable, "-m", "tests.page_runner", "merge", str(merged), "shards/0.json", "shards/1.json"],
