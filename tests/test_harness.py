@@ -162,25 +162,20 @@ def test_shards_test_each_page_once_and_their_reports_merge_into_one(site, pytes
     result, out = run(pytester, "docs", "--shard", "2/2")
     assert "--shard 2/2: write I/N with 0 <= I < N" in out + result.stderr.str()  # a usage error, at start
     merged = pytester.path / "merged.json"
-    merge = subprocess.run(
-        [sys.executable, "-m", "tests.page_runner", "merge", str(merged), "shards/0.json", "shards/1.json"],
-        cwd=pytester.path,
-        capture_output=True,
-        text=True,
-    )
-    assert merge.returncode == 0, merge.stderr
+
+    def merge():
+        command = [sys.executable, "-m", "tests.page_runner", "merge", str(merged), "shards/0.json", "shards/1.json"]
+        return subprocess.run(command, cwd=pytester.path, capture_output=True, text=True)
+
+    done = merge()
+    assert done.returncode == 0, done.stderr
     blocks = json.loads(merged.read_text("utf-8"))["blocks"]
     assert [b["page"] for b in blocks] == [f"docs/p{i}.md" for i in range(5)]
     other = json.loads((pytester.path / "shards/1.json").read_text("utf-8"))
     other["machine"]["torch"] = "0.1"
     (pytester.path / "shards/1.json").write_text(json.dumps(other), "utf-8")
-    merge = subprocess.run(
-        [sys.executable, "-m", "tests.page_runner", "merge", str(merged), "shards/0.json", "shards/1.json"],
-        cwd=pytester.path,
-        capture_output=True,
-        text=True,
-    )
-    assert merge.returncode != 0 and "not one kind of machine" in merge.stderr
+    refused = merge()
+    assert refused.returncode != 0 and "not one kind of machine" in refused.stderr
 
 
 def test_shown_output_is_compared_and_errors_must_be_shown(site, pytester):
