@@ -24,6 +24,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tests.browser import Reader, chromium, serve  # noqa: E402
+from tests.page_runner import cpu_model  # noqa: E402
 
 MEASURE_JS = """async (query) => {
   const input = document.querySelector('input.md-search__input');
@@ -41,8 +42,7 @@ MEASURE_JS = """async (query) => {
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    return f"{platform.node()}: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    return f"{platform.node()}: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def main():

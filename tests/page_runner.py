@@ -433,14 +433,18 @@ def pytest_testnodedown(node, error):
         node.config.stash[MACHINE] = node.workeroutput["doc_machine"]
 
 
+def cpu_model() -> str:
+    """The CPU's model name, from /proc/cpuinfo ("?" where there is none)."""
+    with contextlib.suppress(OSError):
+        with open("/proc/cpuinfo") as f:
+            return next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), "?")
+    return "?"
+
+
 def machine() -> dict[str, str]:
     """What the report says about where it was made."""
     torch = load_torch()
-    cpu = "?"
-    with contextlib.suppress(OSError):
-        with open("/proc/cpuinfo") as f:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), "?")
-    devices = {"cpu": f"{cpu}, {os.cpu_count()} cores"}
+    devices = {"cpu": f"{cpu_model()}, {os.cpu_count()} cores"}
     if has_cuda():
         devices["cuda"] = torch.cuda.get_device_name()
     return {
