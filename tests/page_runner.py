@@ -180,6 +180,7 @@ class PageRun:
     def __init__(self):
         self.namespace: dict = {"__name__": "__main__"}
         self.done = 0  # blocks run so far
+        self.started = False  # torch state reset for this run
         self.failed: str | None = None
 
 
@@ -281,8 +282,9 @@ class DocBlock(MarkdownInlinePythonItem):
         if self.block.notest is not None:
             run.done += 1
             pytest.skip(f"not run (data-notest): {self.block.notest}")
-        if run.done == 0:
+        if not run.started:  # the first block that runs, even when a data-notest block came first
             reset_torch(self.device)
+            run.started = True
         run.failed = self.where  # until it passes
         stdout, exc = io.StringIO(), None
         timeout = float(self.config.getini("doc_block_timeout"))
