@@ -15,9 +15,12 @@ def on_files(files, config):
     if not (root / "snippets" / "figures.py").is_file():
         return files  # a site without figures (the test fixtures); a page that links one fails the build
     sys.path.insert(0, str(root))
-    from snippets.figures import draw_all
+    import importlib
 
-    for scheme, dark in (("light", False), ("dark", True)):
-        for name, svg in draw_all(dark).items():
-            files.append(File.generated(config, f"assets/figures/{name}-{scheme}.svg", content=svg))
+    # every snippets/figures*.py module with a draw_all(dark) -> {name: svg}
+    for module_file in sorted((root / "snippets").glob("figures*.py")):
+        draw_all = importlib.import_module(f"snippets.{module_file.stem}").draw_all
+        for scheme, dark in (("light", False), ("dark", True)):
+            for name, svg in draw_all(dark).items():
+                files.append(File.generated(config, f"assets/figures/{name}-{scheme}.svg", content=svg))
     return files

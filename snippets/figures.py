@@ -18,18 +18,18 @@ def f_2d(x):
 def trajectory(updater, init_states, hyperparams, steps=20, start=(-5.0, -2.0)):
     """从 start 出发，用 updater(params, states, hyperparams) 走 steps 步，返回经过的点。"""
     x = torch.tensor(start, requires_grad=True)
-    states = init_states([x])
+    states, hp = init_states([x]), dict(hyperparams)  # 复制一次：adam 在 hp 里记步数 t
     points = [x.detach().clone()]
     for _ in range(steps):
         f_2d(x).backward()
-        updater([x], states, dict(hyperparams))
+        updater([x], states, hp)
         points.append(x.detach().clone())
     return torch.stack(points)
 
 
 METHODS = {  # 名字 -> (手写的优化器, 状态初始化, 超参数)
-    "SGD": (sgd, lambda ps: None, {"lr": 0.4}),
-    "动量": (sgd_momentum, init_momentum_states, {"lr": 0.4, "momentum": 0.5}),
+    "梯度下降": (sgd, lambda ps: None, {"lr": 0.4}),  # 每步用 f 的精确梯度：梯度下降，不是 SGD
+    "动量法": (sgd_momentum, init_momentum_states, {"lr": 0.4, "momentum": 0.5}),
     "RMSProp": (rmsprop, init_rmsprop_states, {"lr": 0.4, "gamma": 0.9}),
     "Adam": (adam, init_adam_states, {"lr": 0.4}),
 }
@@ -126,8 +126,8 @@ def loss_curve(updater, init_states, hyperparams, steps=100, batch_size=10):
 
 
 LOSS_METHODS = {
-    "SGD lr=0.03": (sgd, lambda ps: None, {"lr": 0.03}),
-    "动量 lr=0.03 momentum=0.5": (sgd_momentum, init_momentum_states, {"lr": 0.03, "momentum": 0.5}),
+    "SGD lr=0.03": (sgd, lambda ps: None, {"lr": 0.03}),  # 每步一个随机小批量：这才是 SGD
+    "动量法 lr=0.03 momentum=0.5": (sgd_momentum, init_momentum_states, {"lr": 0.03, "momentum": 0.5}),
     "Adam lr=0.1": (adam, init_adam_states, {"lr": 0.1}),
 }
 # --8<-- [end:losses]

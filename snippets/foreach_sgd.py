@@ -73,7 +73,7 @@ def same_values(a, b):
 
 
 def momentum_foreach_step(params, lr=0.01, momentum=0.9):
-    """给 run_fixed_grads 用：创建全零速度，返回 momentum_foreach 的一步。"""
+    """给 run_fixed_grads 用：创建全零的动量，返回 momentum_foreach 的一步。"""
     buffers = [torch.zeros_like(p) for p in params]
     return lambda: momentum_foreach(params, buffers, lr, momentum)
 # --8<-- [end:tools]

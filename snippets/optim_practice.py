@@ -10,17 +10,17 @@ class SGDL1(torch.optim.Optimizer):
     def __init__(self, params, lr, l1=0.0):
         if lr <= 0 or l1 < 0:
             raise ValueError(f"需要 lr > 0、l1 >= 0，得到 lr={lr}, l1={l1}")
-        super().__init__(params, defaults={"lr": lr, "l1": l1})  # (1)!
+        super().__init__(params, defaults={"lr": lr, "l1": l1})
 
-    @torch.no_grad()  # (2)!
+    @torch.no_grad()
     def step(self, closure=None):
         loss = None
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        for group in self.param_groups:  # (3)!
+        for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:  # (4)!
+                if p.grad is None:
                     continue
                 p.add_(p.grad + group["l1"] * torch.sign(p), alpha=-group["lr"])
         return loss
@@ -42,15 +42,15 @@ def snapshot(module):
 
 # --8<-- [start:second_step]
 def second_step(set_to_none):
-    """动量 SGD 走两步，第二步这个参数没有新的梯度；返回第二步的变化量和之后的速度。"""
+    """带动量的 SGD 走两步，第二步这个参数没有新的梯度；返回第二步参数的变化和之后的动量（momentum_buffer）。"""
     w = torch.ones(3, requires_grad=True)
     optimizer = torch.optim.SGD([w], lr=0.1, momentum=0.9)
     (w * 2).sum().backward()
-    optimizer.step()  # 第一步：速度 = 梯度 = 2
+    optimizer.step()  # 第一步：动量 = 梯度 = 2
     optimizer.zero_grad(set_to_none=set_to_none)
     before = w.detach().clone()
     optimizer.step()  # 第二步：没有新的梯度
     change = [round(v, 4) for v in (w.detach() - before).tolist()]
-    velocity = [round(v, 4) for v in optimizer.state[w]["momentum_buffer"].tolist()]
-    return change, velocity
+    buffer = [round(v, 4) for v in optimizer.state[w]["momentum_buffer"].tolist()]
+    return change, buffer
 # --8<-- [end:second_step]

@@ -15,7 +15,7 @@ def sgd_momentum(params, states, hyperparams):
 
 # --8<-- [start:init_states]
 def init_momentum_states(params):
-    """每个参数配一个形状相同的全零“速度” v，顺序与 params 一致。"""
+    """每个参数配一个形状相同的全零动量 v，顺序与 params 一致（书中的版本按 feature_dim 创建）。"""
     return [torch.zeros_like(p) for p in params]
 # --8<-- [end:init_states]
 
@@ -44,7 +44,7 @@ def sgd_momentum_ema(params, states, hyperparams):
 
 # --8<-- [start:nesterov]
 def sgd_nesterov(params, states, hyperparams):
-    """Nesterov 动量，按 torch.optim.SGD(nesterov=True) 的公式：沿“更新后的速度”再多看一步。"""
+    """Nesterov 动量，按 torch.optim.SGD(nesterov=True) 的公式：沿“更新后的动量”再多看一步。"""
     for p, v in zip(params, states):
         with torch.no_grad():
             v[:] = hyperparams['momentum'] * v + p.grad
@@ -56,7 +56,7 @@ def sgd_nesterov(params, states, hyperparams):
 # --8<-- [start:buffers]
 def sgd_buffers(grads, beta, **kwargs):
     """用 torch.optim.SGD(momentum=beta, **kwargs) 依次吃下固定的梯度 grads，
-    返回每一步之后的速度（momentum_buffer）。"""
+    返回每一步之后的动量（momentum_buffer）。"""
     p = torch.zeros_like(grads[0], requires_grad=True)
     opt = torch.optim.SGD([p], lr=0.1, momentum=beta, **kwargs)
     bufs = []

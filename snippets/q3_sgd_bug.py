@@ -58,6 +58,16 @@ def sgd_data(params, lr, batch_size):
 # --8<-- [end:data_attr]
 
 
+# --8<-- [start:answer_fix]
+def sgd_answer_fix(params, lr, batch_size):
+    """常见回答给出的改法：在 torch.no_grad() 里再用 .data。"""
+    with torch.no_grad():
+        for param in params:
+            param.data -= lr * param.grad / batch_size
+            param.grad.zero_()
+# --8<-- [end:answer_fix]
+
+
 # --8<-- [start:outside]
 def sgd_outside_no_grad(params, lr, batch_size):
     """错误示范：原地修改需要梯度的叶子节点，却没有 torch.no_grad()。"""
