@@ -175,7 +175,7 @@ def timed(cmd, root: Path, env: dict, repeat: int = 1) -> float:
 
 def plain_script(root: Path) -> Path:
     """Every page's blocks (includes expanded, as the tests run them) in one script."""
-    from tests.page_parser import read_page
+    from engine.parser import read_page
 
     sources = []
     for path in sorted((root / "docs").rglob("*.md")):

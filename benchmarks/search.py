@@ -24,7 +24,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tests.browser import Reader, chromium, serve  # noqa: E402
-from tests.page_runner import cpu_model  # noqa: E402
+from engine.worker import cpu_model  # noqa: E402
 
 MEASURE_JS = """async (query) => {
   const input = document.querySelector('input.md-search__input');
