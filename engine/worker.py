@@ -359,7 +359,7 @@ def zygote(root, control_fd):
     start = time.perf_counter()
     import torch
 
-    torch.set_num_threads(torch.get_num_threads())  # nothing else: no torch op before fork
+    # nothing else: no torch op (not even get_num_threads, which starts OpenMP) before fork
     hello = {
         "torch": str(torch.__version__),
         "python": ".".join(str(n) for n in sys.version_info[:3]),
