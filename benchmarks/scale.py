@@ -1,6 +1,6 @@
 """Scale benchmark: synthetic knowledge bases of 10, 100 and 1,000 Q&A pages.
 
-    .venv/bin/python benchmarks/scale.py [--pages 10 100 1000] [--weights light d2l]
+    .venv/bin/python -m benchmarks.scale [--pages 10 100 1000] [--weights light d2l]
         [--nav-section 50] [--harness DIR] [--out benchmarks/results/scale.md]
 
 Each page looks like a real one: front matter, Chinese text under several headings,
@@ -35,7 +35,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 WORDS = (
     "梯度 学习率 动量 优化器 参数 小批量 损失 叶子节点 张量 原地 更新 清零 累加 "

@@ -37,7 +37,7 @@ from engine import config as site_config
 from engine.page import Block, Output, PageError
 from engine.parser import read_page
 from engine.report import Entry, Report, Run
-from engine.sandbox import BlockTimeout, Policy, ProcessEnded, SandboxError, Zygote
+from engine.sandbox import DEFAULT_PRELOAD, BlockTimeout, Policy, ProcessEnded, SandboxError, Zygote
 
 DEVICES = ("cpu", "cuda")
 NO_CUDA = "no CUDA device here (torch.cuda.is_available() is False); run the GPU recipe in README.md"
@@ -59,7 +59,8 @@ def zygote() -> Zygote:
     global _zygote
     if _zygote is None:
         root = _config.rootpath if _config is not None else Path.cwd()
-        _zygote = Zygote(root)
+        preload = tuple(_config.getini("doc_preload").split()) if _config is not None else DEFAULT_PRELOAD
+        _zygote = Zygote(root, preload=preload)
     return _zygote
 
 
@@ -82,6 +83,11 @@ def pytest_addoption(parser):
     parser.addini("doc_memory_limit_cpu", "address-space cap of a CPU page process (16G; none)", default="16G")
     parser.addini("doc_memory_limit_cuda", "address-space cap of a CUDA page process", default="none")
     parser.addini("doc_isolation", "strict: no network, read-only repo, unprivileged (as root); off", default="strict")
+    parser.addini(
+        "doc_preload",
+        "modules the page-process starter imports once, so pages do not each pay for them",
+        default=" ".join(DEFAULT_PRELOAD),
+    )
     parser.addoption(
         "--update-output",
         action="store_true",

@@ -24,7 +24,9 @@ from pathlib import Path
 from engine import worker
 
 WORKER = Path(worker.__file__).resolve()
-START_TIMEOUT = 120.0  # the zygote imports torch: seconds on a loaded machine
+START_TIMEOUT = 120.0
+# Imported once in the zygote rather than in every page process (see engine/worker.py).
+DEFAULT_PRELOAD = ("torch._dynamo",)  # the zygote imports torch: seconds on a loaded machine
 
 
 class SandboxError(Exception):
@@ -119,12 +121,12 @@ def _unprivileged_user(root: Path) -> str | None:
 class Zygote:
     """One per pytest process (or xdist worker, or site build)."""
 
-    def __init__(self, root: Path, python: str = sys.executable):
+    def __init__(self, root: Path, python: str = sys.executable, preload: tuple[str, ...] = DEFAULT_PRELOAD):
         self.root = root
         judge, child = socket.socketpair()
         env = {**os.environ, "PYTORCH_NVML_BASED_CUDA_CHECK": "1"}
         self.proc = subprocess.Popen(
-            [python, str(WORKER), str(root), str(child.fileno())],
+            [python, str(WORKER), str(root), str(child.fileno()), *preload],
             pass_fds=[child.fileno()],
             stdin=subprocess.DEVNULL,
             env=env,
@@ -181,9 +183,10 @@ class Zygote:
         return page
 
     def end(self, pid: int) -> None:
+        """Have the zygote reap the page process and kill what it left behind (no answer)."""
         try:
-            self._ask({"op": "end", "pid": pid})
-        except (SandboxError, OSError):
+            _send(self.control, {"op": "end", "pid": pid})
+        except OSError:
             pass
 
     def close(self) -> None:

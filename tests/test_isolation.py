@@ -8,8 +8,6 @@ import os
 import time
 from pathlib import Path
 
-import pytest
-
 from engine.report import Report
 from tests.test_harness import run, site  # noqa: F401 - the `site` fixture
 

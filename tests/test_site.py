@@ -12,10 +12,10 @@ from urllib.parse import urlparse
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.conftest import OFFLINE
 from engine.parser import CONSOLE_TAGS, RUN_TAGS, read_page
 from engine.pytest_plugin import report_path, site_paths
 from engine.report import Report, ReportError
+from tests.conftest import OFFLINE
 
 
 def html_pages(site: Path):

@@ -16,10 +16,10 @@ import autocorrect_py
 import mkdocs.config
 import pytest
 
-from hooks.qa_pages import nav_pages
 from engine.page import PageError
 from engine.parser import read_page
 from engine.pytest_plugin import site_paths
+from hooks.qa_pages import nav_pages
 
 
 @pytest.fixture(scope="module")
