@@ -8,6 +8,8 @@ import hashlib
 import json
 import multiprocessing
 import os
+import shutil
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -330,3 +332,65 @@ def test_figures_are_drawn_outside_the_build_process(tmp_path):
         str(os.getpid()) not in drawn["assets/figures/f-light.svg"] and "False" in drawn["assets/figures/f-light.svg"]
     )
     assert "snippets.figures" not in sys.modules
+
+
+# ---------------------------------------------------------------- the worker on an old Python
+
+
+def test_the_worker_is_python38_syntax():
+    import ast
+
+    ast.parse((REPO / "engine" / "worker.py").read_text("utf-8"), feature_version=(3, 8))
+
+
+FAKE_TORCH = """
+__version__ = "1.12.1+fake"
+class _Cuda:
+    @staticmethod
+    def is_available():
+        return False
+    @staticmethod
+    def is_initialized():
+        return False
+cuda = _Cuda()
+class _Gen:
+    def manual_seed(self, seed):
+        return self
+class random:
+    default_generator = _Gen()
+def set_num_threads(n):
+    pass
+"""
+
+
+def python38() -> str | None:
+    """A working Python 3.8 (a pyenv shim on PATH may refuse to run it)."""
+    candidates = [shutil.which("python3.8"), *map(str, Path.home().glob(".pyenv/versions/3.8*/bin/python3.8"))]
+    for exe in filter(None, candidates):
+        if subprocess.run([exe, "-c", "pass"], capture_output=True).returncode == 0:
+            return exe
+    return None
+
+
+@pytest.mark.skipif(not python38(), reason="no python3.8 on this machine")
+def test_the_worker_runs_page_code_under_python38(tmp_path):
+    """The page side must run where a GPU machine keeps an old torch (here a stand-in torch)."""
+    from engine.sandbox import Policy, Zygote
+
+    (tmp_path / "torch").mkdir()
+    (tmp_path / "torch" / "__init__.py").write_text(FAKE_TORCH, "utf-8")
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = str(tmp_path)
+    try:
+        zygote = Zygote(tmp_path, python=python38())
+        assert zygote.hello()["python"].startswith("3.8") and zygote.hello()["torch"] == "1.12.1+fake"
+    finally:
+        os.environ.pop("PYTHONPATH") if old is None else os.environ.__setitem__("PYTHONPATH", old)
+    try:
+        page = zygote.start_page("cpu", Policy(), 30)
+        reply = page.run_block("import sys\nprint(sys.version_info[:2])\n1 / 0\n", "docs/p.md", 4, 30)
+        assert reply["stdout"] == "(3, 8)\n"
+        assert reply["error"]["type"] == "ZeroDivisionError" and 'docs/p.md", line 7' in reply["error"]["traceback"]
+        page.close()
+    finally:
+        zygote.close()
