@@ -6,9 +6,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export NO_MKDOCS_2_WARNING := 1
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q -e . --no-deps
 	touch $@
 
 serve: $(VENV)/.installed
@@ -59,7 +60,7 @@ test-shard: $(VENV)/.installed
 
 # Then one job: one report from the shards', and every other test against it.
 test-merged: $(VENV)/.installed chromium
-	$(PY) -m tests.page_runner merge verification/local.json verification/shards/*.json
+	$(PY) -m engine merge verification/local.json verification/shards/*.json
 	$(PY) -m pytest tests $(ARGS)
 
 .PHONY: test-shard test-merged

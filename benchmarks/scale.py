@@ -1,6 +1,6 @@
 """Scale benchmark: synthetic knowledge bases of 10, 100 and 1,000 Q&A pages.
 
-    .venv/bin/python benchmarks/scale.py [--pages 10 100 1000] [--weights light d2l]
+    .venv/bin/python -m benchmarks.scale [--pages 10 100 1000] [--weights light d2l]
         [--nav-section 50] [--harness DIR] [--out benchmarks/results/scale.md]
 
 Each page looks like a real one: front matter, Chinese text under several headings,
@@ -35,7 +35,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 WORDS = (
     "梯度 学习率 动量 优化器 参数 小批量 损失 叶子节点 张量 原地 更新 清零 累加 "
@@ -175,7 +174,7 @@ def timed(cmd, root: Path, env: dict, repeat: int = 1) -> float:
 
 def plain_script(root: Path) -> Path:
     """Every page's blocks (includes expanded, as the tests run them) in one script."""
-    from tests.page_parser import read_page
+    from engine.parser import read_page
 
     sources = []
     for path in sorted((root / "docs").rglob("*.md")):

@@ -1,6 +1,6 @@
 """Search benchmark: index size, and query latency in Chromium over tests/search_queries.yaml.
 
-    .venv/bin/python benchmarks/search.py            # builds the site, prints a table
+    .venv/bin/python -m benchmarks.search           # builds the site, prints a table
 
 Latency is measured inside the page: from the keyup that starts a search until the
 results (or "no results") are on screen. The first query also loads the index; it is
@@ -21,10 +21,10 @@ from pathlib import Path
 
 import yaml
 
+from engine.worker import cpu_model
+from tests.browser import Reader, chromium, serve
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from tests.browser import Reader, chromium, serve  # noqa: E402
-from tests.page_runner import cpu_model  # noqa: E402
 
 MEASURE_JS = """async (query) => {
   const input = document.querySelector('input.md-search__input');

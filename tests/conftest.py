@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.page_runner import site_paths, write_report
+from engine.pytest_plugin import site_paths, write_report
 
 
 def _can_cut_network() -> bool:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.page_runner import has_cuda
+from engine.pytest_plugin import has_cuda
+from engine.report import Report
 
 pytest_plugins = ["pytester"]
 REPO = Path(__file__).resolve().parent.parent
@@ -23,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def site(pytester, monkeypatch):
     """An empty site with this repo's configuration; `site(path=text, ...)` adds files."""
-    # The inner pytest loads tests.page_runner from here (keeping any PYTHONPATH it had).
+    # The inner pytest loads engine.pytest_plugin from here (keeping any PYTHONPATH it had).
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     config = (REPO / "mkdocs.yml").read_text("utf-8")
     (pytester.path / "mkdocs.yml").write_text(config.split("\nnav:")[0], "utf-8")  # pages differ here
@@ -33,7 +34,7 @@ def site(pytester, monkeypatch):
     (pytester.path / "snippets").mkdir()  # mkdocs.yml watches it
     pytester.makefile(
         ".toml",
-        pyproject='[tool.pytest.ini_options]\naddopts = ["-p", "tests.page_runner", "-ra"]\n'
+        pyproject='[tool.pytest.ini_options]\naddopts = ["-p", "engine.pytest_plugin", "-ra"]\n'
         'doc_report = "verification/local.json"\n',
     )
 
@@ -146,8 +147,10 @@ def test_xdist_keeps_each_page_on_one_worker_in_order_and_reports_like_a_serial_
     assert "main process imported torch: False" in out  # the controller runs no block
 
     def outcomes(name):
-        report = json.loads((pytester.path / name).read_text("utf-8"))
-        return report["machine"], {(b["page"], b["index"], b["device"]): b["outcome"] for b in report["blocks"]}
+        report = Report.load(pytester.path / name)
+        (run,) = report.runs.values()
+        machine = (run.host, run.torch, run.python, run.devices, run.isolation)
+        return machine, {(e.page, e.index, e.device): e.outcome for e in report.entries}
 
     assert outcomes("xdist.json") == outcomes("serial.json")  # machine (from a worker) and every block
     result, out = run(pytester, "-n", "2", "--update-output")
@@ -164,15 +167,15 @@ def test_shards_test_each_page_once_and_their_reports_merge_into_one(site, pytes
     merged = pytester.path / "merged.json"
 
     def merge():
-        command = [sys.executable, "-m", "tests.page_runner", "merge", str(merged), "shards/0.json", "shards/1.json"]
+        command = [sys.executable, "-m", "engine", "merge", str(merged), "shards/0.json", "shards/1.json"]
         return subprocess.run(command, cwd=pytester.path, capture_output=True, text=True)
 
     done = merge()
     assert done.returncode == 0, done.stderr
-    blocks = json.loads(merged.read_text("utf-8"))["blocks"]
-    assert [b["page"] for b in blocks] == [f"docs/p{i}.md" for i in range(5)]
+    entries = json.loads(merged.read_text("utf-8"))["entries"]
+    assert [e["page"] for e in entries] == [f"docs/p{i}.md" for i in range(5)]
     other = json.loads((pytester.path / "shards/1.json").read_text("utf-8"))
-    other["machine"]["torch"] = "0.1"
+    other["runs"][0]["torch"] = "0.1"
     (pytester.path / "shards/1.json").write_text(json.dumps(other), "utf-8")
     refused = merge()
     assert refused.returncode != 0 and "not one kind of machine" in refused.stderr

@@ -12,9 +12,10 @@ from urllib.parse import urlparse
 import pytest
 from bs4 import BeautifulSoup
 
+from engine.parser import CONSOLE_TAGS, RUN_TAGS, read_page
+from engine.pytest_plugin import report_path, site_paths
+from engine.report import Report, ReportError
 from tests.conftest import OFFLINE
-from tests.page_parser import PYTHON, read_page
-from tests.page_runner import read_report, report_path, site_paths
 
 
 def html_pages(site: Path):
@@ -85,7 +86,7 @@ def site_python_blocks(soup) -> list[tuple[str, str | None]]:
     blocks = []
     for div in soup.select("div.highlight"):
         langs = {c.removeprefix("language-") for c in div.get("class", []) if c.startswith("language-")}
-        if langs & (PYTHON | {"pycon", "ipython", "ipython3"}):
+        if langs & (RUN_TAGS | CONSOLE_TAGS):
             code = div.select_one("td.code code") or div.find("code")
             blocks.append((_normalise(code.get_text()), div.get("data-notest")))
     return blocks
@@ -108,7 +109,10 @@ def test_every_python_block_on_the_site_ran(site, pytestconfig):
     report = report_path(pytestconfig)
     if report is None or not report.is_file():
         pytest.fail(f"no doc-test report at {report}: run the doc tests first (`make test` does)", pytrace=False)
-    results = read_report(report)
+    try:
+        results = Report.load(report).latest()
+    except ReportError as e:
+        pytest.fail(f"the doc-test report cannot be read: {e}", pytrace=False)
     config_file, docs_dir = site_paths(pytestconfig)
     root = pytestconfig.rootpath
     problems, checked = [], 0
@@ -137,7 +141,8 @@ def test_every_python_block_on_the_site_ran(site, pytestconfig):
                 if notest != block.notest:
                     problems.append(f"{block.where}: data-notest reason missing from the built page")
                 continue
-            outcome = results.get((str(block.page), block.sha, "cpu"))
+            entry = results.get((str(block.page), block.identity, "cpu"))
+            outcome = entry.outcome if entry else None
             if outcome != "passed":
                 problems.append(f"{block.where}: shown on the site, but its CPU doc test {outcome or 'did not run'}")
     assert not problems, "\n".join(problems)

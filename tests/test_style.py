@@ -16,9 +16,10 @@ import autocorrect_py
 import mkdocs.config
 import pytest
 
+from engine.page import PageError
+from engine.parser import read_page
+from engine.pytest_plugin import site_paths
 from hooks.qa_pages import nav_pages
-from tests.page_parser import PageError, read_page
-from tests.page_runner import site_paths
 
 
 @pytest.fixture(scope="module")

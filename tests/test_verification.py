@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+from engine.report import Report
+
 REPO = Path(__file__).resolve().parent.parent
 PAGE = """# 页面
 
@@ -50,7 +52,7 @@ def tiny(tmp_path_factory):
     (root / "docs" / "p.md").write_text(PAGE, "utf-8")
     (root / "docs" / "verification.md").write_text("# 验证报告\n\n<!-- verification-report -->\n", "utf-8")
     (root / "pyproject.toml").write_text(
-        '[tool.pytest.ini_options]\naddopts = ["-p", "tests.page_runner"]\ndoc_report = "verification/local.json"\n',
+        '[tool.pytest.ini_options]\naddopts = ["-p", "engine.pytest_plugin"]\ndoc_report = "verification/local.json"\n',
         "utf-8",
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
@@ -77,13 +79,16 @@ def build(root: Path, env: dict, out: Path) -> str:
     return proc.stderr
 
 
-def test_report_is_written_with_machine_and_hashes(tiny):
+def test_report_is_written_with_provenance_and_identities(tiny):
     root, _ = tiny
-    report = json.loads((root / "verification" / "local.json").read_text("utf-8"))
-    assert {"host", "torch", "python", "devices"} <= set(report["machine"])
-    cpu = [e for e in report["blocks"] if e["device"] == "cpu"]
-    assert [e["outcome"] for e in cpu] == ["passed", "passed"]
-    assert all(len(e["sha256"]) == 16 and e["date"] and "duration_s" in e for e in cpu)
+    report = Report.load(root / "verification" / "local.json")
+    (run,) = report.runs.values()
+    assert run.host and run.torch and run.python and "cpu" in run.devices and run.started
+    assert run.command.startswith("python -m pytest") and run.commit  # provenance
+    assert "network" in run.isolation["cpu"]  # which isolation was used
+    cpu = [e for e in report.entries if e.device == "cpu"]
+    assert [e.outcome for e in cpu] == ["passed", "passed"]
+    assert all(len(e.identity) == 16 and e.run_id == run.run_id and e.duration_s >= 0 for e in cpu)
 
 
 def test_badge_when_every_block_passed(tiny, tmp_path):
@@ -111,8 +116,8 @@ def test_changing_one_character_of_a_block_unverifies_the_page(tiny, tmp_path):
     "damage, warning",
     [
         ("missing", "no verification report"),
-        ("empty", "local.json: ignored, the file is empty"),
-        ("corrupted", "local.json: ignored, "),
+        ("empty", "local.json: the file is empty (ignored"),
+        ("corrupted", "local.json: not JSON"),
         ("stale", "local.json is stale for docs/p.md"),
     ],
 )
@@ -127,10 +132,10 @@ def test_bad_reports_warn_and_show_unverified(tiny, tmp_path, damage, warning):
             report.write_text("", "utf-8")
         elif damage == "corrupted":
             report.write_text(good[: len(good) // 2], "utf-8")
-        else:  # every hash in the report differs from the page's blocks
+        else:  # every identity in the report differs from the page's blocks
             data = json.loads(good)
-            for entry in data["blocks"]:
-                entry["sha256"] = "0" * 16
+            for entry in data["entries"]:
+                entry["identity"] = "0" * 16
             report.write_text(json.dumps(data), "utf-8")
         stderr = build(root, env, tmp_path / "site")
     finally:
@@ -152,22 +157,25 @@ def test_every_page_of_this_site_shows_what_this_run_verified(site, pytestconfig
 
 
 def test_passes_from_two_different_runs_do_not_add_up(tiny, tmp_path):
-    """Block 1 passed only in one report, block 2 only in another: no single run backs
+    """Block 1 passed only in one run, block 2 only in another: no single run backs
     the page, so it is not verified."""
     root, env = tiny
     report = root / "verification" / "local.json"
     good = report.read_text("utf-8")
     data = json.loads(good)
-    cpu = [e for e in data["blocks"] if e["device"] == "cpu"]
-    first, second = json.loads(good), json.loads(good)
-    first["blocks"] = [dict(cpu[0]), {**cpu[1], "outcome": "failed"}]
-    second["blocks"] = [{**cpu[0], "outcome": "failed"}, dict(cpu[1])]
-    second["created"] = "2000-01-01T00:00:00Z"
+    (run,) = data["runs"]
+    second = {**run, "run_id": "second", "started": "2000-01-01T00:00:00Z"}
+    cpu = [e for e in data["entries"] if e["device"] == "cpu"]
+    data["runs"] = [run, second]
+    data["entries"] = [
+        cpu[0],
+        {**cpu[1], "outcome": "failed"},
+        {**cpu[0], "outcome": "failed", "run_id": "second"},
+        {**cpu[1], "run_id": "second"},
+    ]
     try:
-        report.write_text(json.dumps(first), "utf-8")
-        (root / "verification" / "other.json").write_text(json.dumps(second), "utf-8")
+        report.write_text(json.dumps(data), "utf-8")
         build(root, env, tmp_path / "site")
     finally:
         report.write_text(good, "utf-8")
-        (root / "verification" / "other.json").unlink()
     assert badge(tmp_path / "site").startswith("未验证")

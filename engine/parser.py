@@ -1,41 +1,44 @@
-"""Read a docs page into the code blocks the site shows.
+"""Read a docs page into the code blocks the site shows, and check it.
 
-One function, `read_page`, used by both the doc tests (`page_runner.py`) and the
-coverage gate (`test_site.py`). It sees what Material renders:
+`read_page` is used by the doc tests, the coverage gate, the badges and the lint. It sees
+what Material renders: blocks nested in admonitions (`!!!`), collapsible blocks (`???`)
+and content tabs (`===`), and `--8<--` includes expanded by the very `pymdownx.snippets`
+preprocessor that mkdocs.yml configures, so a test runs the text the reader sees.
 
-- blocks nested in admonitions (`!!!`), collapsible blocks (`???`) and content
-  tabs (`===`), which a plain CommonMark parse reads as indented code and skips;
-- `--8<--` snippet includes, expanded by the very `pymdownx.snippets`
-  preprocessor that mkdocs.yml configures, so a test runs the text the reader sees.
-
-Fence conventions (see README):
-
-    ```python                                  a block: run on CPU and on CUDA
-    ```{.python data-notest="reason"}          shown but not run; the reason is required
-    ```output                                  what the Python block above prints or raises
+Fence tags (see CONTRIBUTING.md): every tag that Pygments highlights as Python runs
+(RUN_TAGS); console transcripts (CONSOLE_TAGS) are shown only, with a data-notest reason;
+SHOWN_TAGS are shown and never run; ```output follows the block it belongs to; any other
+tag fails the page with file:line, so no new tag slips past the tests.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 import shlex
-import types
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import jsonschema
-import markdown
 import yaml
 from markdown_it import MarkdownIt
 from mdit_py_plugins.front_matter import front_matter_plugin
-from mkdocs.utils.yaml import get_yaml_loader
 from pymdownx.snippets import SnippetMissingError
 
-PYTHON = {"python", "py", "python3"}
+from engine.config import snippet_preprocessor
+from engine.page import Block, Output, Page, PageError, chain_identities
+
+# Every alias of Pygments' Python lexers (Python, Python 2.x, NumPy): highlighted as Python, so run.
+RUN_TAGS = frozenset({"python", "py", "python3", "py3", "pyi", "sage", "bazel", "starlark", "python2", "py2", "numpy"})
+# Highlighted as Python but a transcript (`>>> `): shown only, with a stated reason (data-notest).
+CONSOLE_TAGS = frozenset({"pycon", "python-console", "ipython", "ipython3", "ipythonconsole"})
 OUTPUT = "output"
-SNIPPETS = "pymdownx.snippets"
+# Shown, never run. Extend this list (and CONTRIBUTING.md) to allow another language.
+SHOWN_TAGS = frozenset(
+    {"", "text", "txt", "plaintext", "output", "bash", "sh", "shell", "console", "yaml", "yml", "json", "toml",
+     "ini", "cfg", "diff", "markdown", "md", "html", "css", "javascript", "js", "c", "cpp", "cuda", "pytb",
+     "py3tb", "mermaid", "csv", "tex", "latex"}
+)  # fmt: skip
+PYTHON = RUN_TAGS  # what the site highlights as Python and the tests run
 # Material's indented containers: admonition, collapsible details, content tab.
 CONTAINER = re.compile(r"(?:!!!|\?\?\?\+?|===\+?)(?:[ \t]|$)")
 INCLUDE = re.compile(r"^\s*-+8<-+")
@@ -69,44 +72,62 @@ QA_EXPECTED = {
 }
 
 
-class PageError(Exception):
-    """A page the doc tests cannot read; the message starts with `file:line:`."""
+# ---------------------------------------------------------------- small rules (unit-tested on strings)
 
 
-@dataclass
-class Output:
-    line: int  # 1-based line of the ```output fence
-    text: str
-    end: int  # 1-based line of its closing fence
+def decode_page(data: bytes, rel: Path) -> str:
+    """UTF-8 text of a page, without a BOM; a file that is not UTF-8 is a PageError at its line."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        byte = data[e.start]
+        raise PageError(f"{rel}:{line}: not UTF-8 (byte {byte:#04x} at offset {e.start}): save it as UTF-8") from None
+    return text.removeprefix("\ufeff")
 
 
-@dataclass
-class Block:
-    page: Path
-    line: int  # 1-based line of the opening fence
-    index: int  # 1-based position among the page's Python blocks
-    source: str  # the code after include expansion: what the site renders
-    includes: list[str] = field(default_factory=list)
-    notest: str | None = None  # reason the block is shown but not run
-    output: Output | None = None
-    # Page line of each line of `source`; None for lines that came from a snippet.
-    line_map: list[int | None] = field(default_factory=list)
-
-    @property
-    def where(self) -> str:
-        return f"{self.page}:{self.line}"
-
-    @property
-    def sha(self) -> str:
-        """Hash of the exact code that runs (includes expanded): ties a report entry to this text."""
-        return hashlib.sha256(self.source.encode("utf-8")).hexdigest()[:16]
+def fence_info(info: str) -> tuple[str, dict[str, str]]:
+    """`python linenums="1"` or `{.python data-notest="why"}` -> ("python", {...})."""
+    info = info.strip()
+    braces = info.startswith("{") and info.endswith("}")
+    try:
+        words = shlex.split(info[1:-1] if braces else info)
+    except ValueError as e:  # unbalanced quotes
+        raise ValueError(f"cannot read fence options {info!r}: {e}") from None
+    lang, opts = "", {}
+    for i, word in enumerate(words):
+        if braces and word.startswith(".") and not lang:
+            lang = word[1:]
+        elif not braces and i == 0:
+            lang = word
+        else:
+            key, _, value = word.partition("=")
+            opts[key] = value
+    return lang.lower(), opts
 
 
-@dataclass
-class Page:
-    path: Path
-    meta: dict
-    blocks: list[Block]
+def check_tag(lang: str, opts: dict[str, str], where: str) -> list[str]:
+    """Problems with a fence's tag and options: unknown tags, options that would hide a block."""
+    if lang in RUN_TAGS or lang in CONSOLE_TAGS:
+        problems = []
+        if "data-notest" in opts and not opts["data-notest"].strip():
+            problems.append(f'{where}: data-notest needs a reason: {{.{lang} data-notest="why it is not run"}}')
+        for unknown in sorted(set(opts) - PYTHON_OPTIONS):
+            problems.append(
+                f"{where}: unknown option `{unknown}` on a Python block: "
+                f'to show a block without running it write {{.{lang} data-notest="why"}}'
+            )
+        return problems
+    if lang in SHOWN_TAGS:
+        return []
+    return [
+        f"{where}: fence tag `{lang}` is neither run nor shown-only: use ```python (it runs), ```text "
+        f"(shown), or add the tag to SHOWN_TAGS in engine/parser.py"
+    ]
+
+
+def check_unsafe_html(content: str, where: str) -> list[str]:
+    return [f"{where}: <script> or on*= event handler in raw HTML"] if UNSAFE_HTML.search(content) else []
 
 
 def check_qa_front_matter(meta: dict, rel: Path, front_matter: str) -> list[str]:
@@ -131,6 +152,19 @@ def check_qa_front_matter(meta: dict, rel: Path, front_matter: str) -> list[str]
             f" (expected {QA_EXPECTED.get(field, 'see README')})"
         )
     return problems
+
+
+def check_lines(text: str, rel: Path, fenced: set[int]) -> list[str]:
+    problems = []
+    for n, s in enumerate(text.splitlines()):
+        if n not in fenced and INCLUDE.match(s):
+            problems.append(f"{rel}:{n + 1}: snippet includes are only allowed inside a code fence")
+        if "TODO" in s:
+            problems.append(f"{rel}:{n + 1}: TODO left from the page template: {s.strip()[:60]}")
+    return problems
+
+
+# ---------------------------------------------------------------- the Markdown parser
 
 
 def _container_rule(state, start, end, silent):
@@ -172,48 +206,27 @@ def markdown_parser() -> MarkdownIt:
     return md
 
 
-@functools.cache
-def _snippets(config_file: Path):
-    """The snippet preprocessor with the options mkdocs.yml gives it.
-
-    mkdocs.yml is read with MkDocs' own YAML loader, so `!relative $config_dir` means what
-    it means to MkDocs; validating the whole config (theme, plugins, hooks) would cost
-    0.4 s per run for this one extension.
-    """
-    config = types.SimpleNamespace(config_file_path=str(config_file))
-    raw = yaml.load(config_file.read_text("utf-8"), Loader=get_yaml_loader(config=config)) or {}
-    for ext in raw.get("markdown_extensions") or []:
-        if ext == SNIPPETS or (isinstance(ext, dict) and SNIPPETS in ext):
-            options = ext[SNIPPETS] if isinstance(ext, dict) else None
-            md = markdown.Markdown(extensions=[SNIPPETS], extension_configs={SNIPPETS: options or {}})
-            return md.preprocessors["snippet"]
-    raise PageError(f"{config_file.name}: {SNIPPETS} is not in markdown_extensions, so includes cannot be expanded")
-
-
-def fence_info(info: str) -> tuple[str, dict[str, str]]:
-    """`python linenums="1"` or `{.python data-notest="why"}` -> ("python", {...})."""
-    info = info.strip()
-    braces = info.startswith("{") and info.endswith("}")
-    try:
-        words = shlex.split(info[1:-1] if braces else info)
-    except ValueError as e:  # unbalanced quotes
-        raise ValueError(f"cannot read fence options {info!r}: {e}") from None
-    lang, opts = "", {}
-    for i, word in enumerate(words):
-        if braces and word.startswith(".") and not lang:
-            lang = word[1:]
-        elif not braces and i == 0:
-            lang = word
-        else:
-            key, _, value = word.partition("=")
-            opts[key] = value
-    return lang.lower(), opts
+def _expand(raw: list[str], line: int, config_file: Path) -> tuple[str, list[int | None]]:
+    snippets = snippet_preprocessor(config_file)
+    source = "\n".join(snippets.run(raw)) + "\n"
+    line_map: list[int | None] = []
+    for n, raw_line in enumerate(raw):
+        size = len(snippets.run([raw_line])) if INCLUDE.match(raw_line) else 0
+        line_map += [None] * size if size else [line + 1 + n]
+    return source, line_map
 
 
 def read_page(path: Path, root: Path, config_file: Path) -> Page:
     """Parse `path`; page and line in every error and block are relative to `root`."""
     rel = path.relative_to(root)
-    text = path.read_text("utf-8")
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise PageError(f"{rel}:1: cannot read the page: {e}") from None
+    return parse_page(decode_page(data, rel), rel, config_file)
+
+
+def parse_page(text: str, rel: Path, config_file: Path) -> Page:
     tokens = markdown_parser().parse(text)
     meta: dict = {}
     front_matter = ""
@@ -226,8 +239,8 @@ def read_page(path: Path, root: Path, config_file: Path) -> Page:
                 f"{rel}:{tok.map[0] + 1}: indented code block: write a ``` fence (indented code is never tested)"
             )
         for html in [tok] + list(tok.children or []):
-            if html.type in ("html_block", "html_inline") and UNSAFE_HTML.search(html.content):
-                problems.append(f"{rel}:{tok.map[0] + 1 if tok.map else 1}: <script> or on*= event handler in raw HTML")
+            if html.type in ("html_block", "html_inline"):
+                problems += check_unsafe_html(html.content, f"{rel}:{tok.map[0] + 1 if tok.map else 1}")
         if tok.type == "front_matter":
             front_matter = tok.content
             try:
@@ -254,37 +267,26 @@ def read_page(path: Path, root: Path, config_file: Path) -> Page:
             if not blocks or blocks[-1].output is not None or blocks[-1].notest is not None:
                 problems.append(f"{rel}:{line}: an ```output block must follow the Python block whose output it shows")
                 continue
-            blocks[-1].output = Output(line, tok.content, tok.map[1])
+            blocks[-1].output = Output(line, tok.content, tok.map[1], tok.markup)
             continue
-        if lang not in PYTHON:
-            continue
-        if "data-notest" in opts and not opts["data-notest"].strip():
-            problems.append(f'{rel}:{line}: data-notest needs a reason: {{.python data-notest="why it is not run"}}')
-        for unknown in sorted(set(opts) - PYTHON_OPTIONS):
-            problems.append(
-                f"{rel}:{line}: unknown option `{unknown}` on a Python block: "
-                f'to show a block without running it write {{.python data-notest="why"}}'
-            )
+        problems += check_tag(lang, opts, f"{rel}:{line}")
+        if lang not in RUN_TAGS and not (lang in CONSOLE_TAGS and opts.get("data-notest", "").strip()):
+            continue  # shown only (a console transcript without a reason is left to the coverage gate)
         raw = tok.content.splitlines()
         includes = [s.strip() for s in raw if INCLUDE.match(s)]
         source, line_map = tok.content, [line + 1 + n for n in range(len(raw))]
         if includes:
             try:
-                source = "\n".join(_snippets(config_file).run(raw)) + "\n"
-                line_map = []
-                for n, raw_line in enumerate(raw):
-                    size = len(_snippets(config_file).run([raw_line])) if INCLUDE.match(raw_line) else 0
-                    line_map += [None] * size if size else [line + 1 + n]
+                source, line_map = _expand(raw, line, config_file)
             except SnippetMissingError as e:
                 problems.append(f"{rel}:{line}: snippet include failed: {e}")
-        blocks.append(Block(rel, line, len(blocks) + 1, source, includes, opts.get("data-notest"), line_map=line_map))
-    for n, s in enumerate(text.splitlines()):
-        if n not in fenced and INCLUDE.match(s):
-            problems.append(f"{rel}:{n + 1}: snippet includes are only allowed inside a code fence")
-        if "TODO" in s:
-            problems.append(f"{rel}:{n + 1}: TODO left from the page template: {s.strip()[:60]}")
+        blocks.append(
+            Block(rel, line, len(blocks) + 1, source, includes, opts.get("data-notest"), None, line_map, lang, opts)
+        )
+    problems += check_lines(text, rel, fenced)
     if rel.parts[:2] == ("docs", "qa"):
         problems += check_qa_front_matter(meta, rel, front_matter)
     if problems:
         raise PageError("\n".join(problems))
+    chain_identities(blocks)
     return Page(rel, meta, blocks)

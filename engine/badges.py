@@ -1,0 +1,139 @@
+"""What the site says about verification: the badge under each page title and the table
+of docs/verification.md. Plain functions over engine.report; hooks/verification.py is a
+thin MkDocs wrapper. Every report field that reaches the HTML is escaped."""
+
+from __future__ import annotations
+
+import html
+import posixpath
+from collections import defaultdict
+from pathlib import Path
+
+from engine.page import PageError
+from engine.parser import read_page
+from engine.report import Report, combined, trusted_reports, warn
+
+DEVICE_NAMES = {"cpu": "CPU", "cuda": "CUDA"}
+
+
+def esc(value) -> str:
+    return html.escape(str(value), quote=True)
+
+
+class State:
+    def __init__(self):
+        self.files: list[tuple[str, Report]] = []
+        self.report = Report()
+        self.pages: dict[str, list] = {}  # docs path -> blocks, filled as pages are read
+
+    def load(self, root: Path) -> None:
+        self.files = trusted_reports(root)
+        self.report = combined(self.files)
+        self.pages = {}
+
+    def verified_on(self, path: str, blocks) -> dict:
+        """device -> the run that backs every runnable block of the page as it is now."""
+        out = {}
+        for device in DEVICE_NAMES:
+            run = self.report.verified(path, blocks, device)
+            if run is not None:
+                out[device] = run
+        return out
+
+    def badge(self, path: str, blocks, report_link: str) -> str:
+        """A Markdown paragraph with attr_list classes (so the link is checked like any other)."""
+        done = self.verified_on(path, blocks)
+        see = f"见[验证报告]({report_link})。" if report_link else ""
+        if not done:
+            why = "本页代码自最近一次测试后有改动，或者还没有可信的测试报告。"
+            return f"**未验证**：{why}{see}\n{{ .qa-badge .qa-unverified }}"
+        parts = []
+        for device, run in done.items():
+            where = DEVICE_NAMES[device] + ("" if device == "cpu" else f"（{esc(run.devices.get(device, '?'))}）")
+            commit = esc(run.commit[:10]) + ("（有未提交的改动）" if run.dirty else "")
+            parts.append(f"{where} · torch {esc(run.torch)} · {esc(run.started[:10])} · 提交 {commit}")
+        missing = [DEVICE_NAMES[d] for d in DEVICE_NAMES if d not in done]
+        extra = f"；{'、'.join(missing)} 未验证" if missing else ""
+        return f"**已验证**：本页每个代码块都运行通过：{'；'.join(parts)}{extra}。{see}\n{{ .qa-badge .qa-verified }}"
+
+    def page_markdown(self, markdown: str, source: Path, config_file: Path, src_uri: str, link: str) -> str:
+        root = config_file.parent
+        try:
+            parsed = read_page(source, root, config_file)
+        except PageError:
+            return markdown  # the doc tests report it; the page simply gets no badge
+        if parsed.blocks:
+            self.pages[str(parsed.path)] = parsed.blocks
+        if parsed.blocks and markdown.lstrip("\ufeff").startswith("# "):
+            if link:
+                link = posixpath.relpath(link, posixpath.dirname(src_uri) or ".")
+            title, _, rest = markdown.partition("\n")
+            markdown = f"{title}\n\n{self.badge(str(parsed.path), parsed.blocks, link)}\n{rest}"
+        return markdown
+
+    def warn_stale(self) -> None:
+        """A report whose entries match none of a page's current blocks is stale for that page."""
+        for name, report in self.files:
+            seen = defaultdict(set)
+            for entry in report.entries:
+                seen[entry.page].add(entry.identity)
+            for path, ids in sorted(seen.items()):
+                current = {b.identity for b in self.pages.get(path, [])}
+                if path not in self.pages:
+                    warn(f"{name} is stale: {path} is no longer a page")
+                elif not ids & current:
+                    warn(f"{name} is stale for {path}: its code changed since the report was made")
+
+    def report_table(self) -> str:
+        """Every page and block, with its newest result per device; the runs behind them first."""
+        latest = self.report.latest()
+        rows, totals = [], defaultdict(int)
+        for path, blocks in sorted(self.pages.items()):
+            done = self.verified_on(path, blocks)
+            status = "、".join(DEVICE_NAMES[d] for d in done) or "未验证"
+            rows.append(f'<tr class="page"><th colspan="4">{esc(path)}：{status}</th></tr>')
+            for block in blocks:
+                cells = []
+                for device in DEVICE_NAMES:
+                    hit = latest.get((path, block.identity, device))
+                    if block.notest is not None:
+                        cells.append("不运行：" + esc(block.notest))
+                        totals["notest"] += 1
+                    elif hit is None:
+                        cells.append("未验证（没有与当前代码对应的记录）")
+                        totals[f"{device}:none"] += 1
+                    else:
+                        run = self.report.runs[hit.run_id]
+                        totals[f"{device}:{hit.outcome}"] += 1
+                        cells.append(
+                            f"{esc(hit.outcome)} · torch {esc(hit.torch)} · {esc(run.started[:16].replace('T', ' '))}"
+                            f" · {esc(hit.duration_s)} s · 运行 <code>{esc(hit.run_id)}</code>"
+                        )
+                rows.append(
+                    f"<tr><td>第 {block.line} 行</td><td><code>{esc(block.identity)}</code></td>"
+                    + "".join(f"<td>{c}</td>" for c in cells)
+                    + "</tr>"
+                )
+        summary = "；".join(
+            f"{DEVICE_NAMES[d]}：通过 {totals[f'{d}:passed']}、失败 {totals[f'{d}:failed']}、"
+            f"跳过 {totals[f'{d}:skipped']}、无记录 {totals[f'{d}:none']}"
+            for d in DEVICE_NAMES
+        )
+        sources = []
+        for name, report in self.files:
+            for run in sorted(report.runs.values(), key=lambda r: r.started, reverse=True):
+                devices = "；".join(f"{DEVICE_NAMES.get(k, k)} {v}" for k, v in run.devices.items())
+                isolation = "；".join(f"{DEVICE_NAMES.get(k, k)}：{v}" for k, v in run.isolation.items())
+                sources.append(
+                    f"<li><code>{esc(name)}</code> 运行 <code>{esc(run.run_id)}</code>：{esc(run.started)}，"
+                    f"{esc(run.host)}，{esc(devices)}，torch {esc(run.torch)}，Python {esc(run.python)}；"
+                    f"命令 <code>{esc(run.command)}</code>；提交 <code>{esc(run.commit)}</code>"
+                    f"{'（有未提交的改动）' if run.dirty else ''}；隔离：{esc(isolation or '?')}"
+                    f"{'' if run.has_provenance else '；没有命令或提交，不作为徽章的依据'}</li>"
+                )
+        return (
+            f'<p class="qa-totals">{summary}。</p>'
+            f"<p>报告来源（每次运行）：</p><ul>{''.join(sources) or '<li>没有</li>'}</ul>"
+            '<table class="qa-report"><thead><tr><th>代码块</th><th>标识</th><th>CPU</th><th>CUDA</th></tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>"
+        )
