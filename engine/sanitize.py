@@ -1,0 +1,173 @@
+"""Safe HTML: what a page, written by anyone who can open a pull request, may put on the site.
+
+- `sanitize_html(html)`: a page's rendered content through `nh3` (the Rust `ammonia`
+  sanitizer) with an allowlist of what the site's Markdown extensions produce: headings
+  with permalinks, code blocks (line numbers, spans, titles, annotations), admonitions,
+  details, content tabs, tables, footnotes, abbreviations, definition lists, images and
+  figures (`#only-light`), MathML from hooks/mathml.py, the badges. Everything else goes:
+  `<script>`, `<style>`, `<iframe>`, `<object>`, `<embed>`, `<svg>`, forms, every `on*=`
+  attribute, `style=` beyond text alignment, URLs other than relative, http(s) and mailto.
+- `escape_front_matter(meta)`: the front-matter fields that reach the HTML (title,
+  question, answer, description, tags, keywords) as escaped text. The theme's templates
+  print them unescaped (`<title>`, `<meta name="description">`, header, tags, search index),
+  so the values themselves are made safe, as `markupsafe.Markup` so that a template that
+  does escape (`| e`) does not escape them twice.
+- `escape_markdown_text(text)`: a front-matter value placed into generated Markdown
+  (the question index) as plain text: HTML escaped, and Markdown link/emphasis syntax too.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from html.parser import HTMLParser
+
+import nh3
+from markupsafe import Markup
+
+FRONT_MATTER_TEXT = ("title", "question", "answer", "description")
+FRONT_MATTER_LISTS = ("tags", "keywords")
+
+MATHML_TAGS = {
+    "math", "semantics", "annotation", "annotation-xml", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace",
+    "msup", "msub", "msubsup", "mfrac", "msqrt", "mroot", "mover", "munder", "munderover", "mmultiscripts",
+    "mprescripts", "none", "mtable", "mtr", "mtd", "mlabeledtr", "mstyle", "mpadded", "mphantom", "menclose",
+    "merror", "maction",
+}  # fmt: skip
+MATHML_ATTRIBUTES = {
+    "display", "xmlns", "mathvariant", "mathsize", "stretchy", "fence", "separator", "form", "lspace", "rspace",
+    "maxsize", "minsize", "largeop", "movablelimits", "accent", "accentunder", "symmetric", "width", "height",
+    "depth", "columnalign", "rowalign", "columnlines", "rowlines", "columnspacing", "rowspacing", "columnspan",
+    "rowspan", "frame", "displaystyle", "scriptlevel", "notation", "linethickness", "open", "close",
+    "separators", "encoding", "voffset", "align", "equalrows", "equalcolumns",
+}  # fmt: skip
+
+HTML_TAGS = {
+    # text and structure
+    "p", "br", "hr", "div", "span", "section", "article", "aside", "nav", "header", "footer", "blockquote",
+    "h1", "h2", "h3", "h4", "h5", "h6", "a", "em", "strong", "b", "i", "u", "s", "del", "ins", "mark", "small",
+    "sub", "sup", "abbr", "cite", "q", "kbd", "samp", "var", "dfn", "time", "wbr",
+    # lists, definition lists, tables
+    "ul", "ol", "li", "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption",
+    "colgroup", "col",
+    # code (pymdownx.highlight: line-number tables, spans, titles)
+    "pre", "code",
+    # admonitions are divs; details (???), content tabs (radio inputs and labels)
+    "details", "summary", "input", "label",
+    # images and figures
+    "img", "figure", "figcaption", "picture", "source",
+}  # fmt: skip
+
+GLOBAL_ATTRIBUTES = {"id", "class", "title", "lang", "dir", "aria-label", "aria-hidden", "role", "tabindex"}
+ATTRIBUTES = {
+    "*": GLOBAL_ATTRIBUTES,
+    "a": {"href", "name", "hreflang"},
+    "img": {"src", "alt", "width", "height", "loading", "decoding", "srcset", "sizes"},
+    "source": {"srcset", "media", "type", "sizes"},
+    "details": {"open", "data-search-exclude"},
+    "div": {"data-tabs", "data-notest", "data-search-exclude"},
+    "input": {"checked", "disabled", "name"},
+    "label": {"for"},
+    "ol": {"start", "reversed"},
+    "li": {"value"},
+    "td": {"colspan", "rowspan", "style"},
+    "th": {"colspan", "rowspan", "scope", "style"},
+    "col": {"span"},
+    "colgroup": {"span"},
+    "abbr": set(),
+    "time": {"datetime"},
+    "q": {"cite"},
+    "blockquote": {"cite"},
+    **{tag: MATHML_ATTRIBUTES for tag in MATHML_TAGS},
+}
+# Attributes allowed only with these values (kept out of ATTRIBUTES, as nh3 requires).
+ATTRIBUTE_VALUES = {"input": {"type": {"radio", "checkbox"}}}
+URL_SCHEMES = {"http", "https", "mailto"}
+STYLE_PROPERTIES = {"text-align"}  # tables: `| :---: |` becomes style="text-align: center"
+# Removed with everything inside them (not just the tags).
+# Any other tag that is not allowed loses its tag and keeps its text.
+DROP_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "noscript", "template"}
+
+
+def sanitize_html(content: str) -> str:
+    """A page's rendered HTML with only the allowlisted tags, attributes and URL schemes."""
+    return nh3.clean(
+        content,
+        tags=HTML_TAGS | MATHML_TAGS,
+        clean_content_tags=DROP_WITH_CONTENT,
+        attributes=ATTRIBUTES,
+        tag_attribute_values=ATTRIBUTE_VALUES,
+        url_schemes=URL_SCHEMES,
+        filter_style_properties=STYLE_PROPERTIES,
+        link_rel=None,  # leave links as written: the site links to itself and to the PyTorch docs
+        strip_comments=True,
+    )
+
+
+class _Inventory(HTMLParser):
+    """How many of each tag, each attribute and each style property a fragment has."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.items: Counter[str] = Counter()
+
+    def handle_starttag(self, tag, attrs):
+        self.items[f"<{tag}>"] += 1
+        for name, value in attrs:
+            self.items[f"{name}= on <{tag}>"] += 1
+            if name == "style":
+                for prop in (value or "").split(";"):
+                    if prop.strip():
+                        self.items[f"style {prop.split(':')[0].strip().lower()!r} on <{tag}>"] += 1
+
+    handle_startendtag = handle_starttag
+
+
+def _inventory(fragment: str) -> Counter[str]:
+    parser = _Inventory()
+    parser.feed(fragment)
+    parser.close()
+    return parser.items
+
+
+def removed_markup(before: str, after: str) -> list[str]:
+    """What sanitizing took out of `before`: each tag, attribute or style property with
+    fewer occurrences in `after` (an attribute whose URL was refused counts as removed)."""
+    return sorted((_inventory(before) - _inventory(after)).keys())
+
+
+def escape_text(value) -> Markup:
+    return Markup(html.escape(str(value), quote=True))
+
+
+def escape_front_matter(meta: dict) -> dict:
+    """A copy of `meta` whose rendered text fields are escaped (idempotent: a value that is
+    already Markup is left as it is)."""
+    safe = dict(meta)
+    for key in FRONT_MATTER_TEXT:
+        if key in safe and safe[key] is not None and not isinstance(safe[key], Markup):
+            safe[key] = escape_text(safe[key])
+    for key in FRONT_MATTER_LISTS:
+        if isinstance(safe.get(key), list):
+            safe[key] = [v if isinstance(v, Markup) else escape_text(v) for v in safe[key]]
+    return safe
+
+
+# Written as character references, which Markdown shows as the character and never reads
+# as syntax: links and images ([ ]), emphasis (* _), attribute lists ({ }), math (\( \[ $).
+MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]{}$]")
+
+
+def escape_markdown_text(value) -> str:
+    """`value` as literal text inside generated Markdown: no HTML, no links, no emphasis,
+    no attribute lists, no math. Backticks that pair up are kept, so `p.grad` shows as code
+    (Markdown shows a code span's content literally)."""
+    text = html.unescape(str(value)) if isinstance(value, Markup) else str(value)
+    out = []
+    for i, part in enumerate(re.split(r"(`[^`\n]+`)", text)):
+        if i % 2:
+            out.append(part)
+        else:
+            out.append(MARKDOWN_SPECIAL.sub(lambda m: f"&#{ord(m.group())};", html.escape(part, quote=False)))
+    return "".join(out)
