@@ -12,13 +12,18 @@
   print them unescaped (`<title>`, `<meta name="description">`, header, tags, search index),
   so the values themselves are made safe, as `markupsafe.Markup` so that a template that
   does escape (`| e`) does not escape them twice.
+- `with_content_security_policy(page_html, shim)`: the page with a CSP `<meta>` that lets
+  run only scripts from the site itself and the theme's own inline scripts (by hash).
 - `escape_markdown_text(text)`: a front-matter value placed into generated Markdown
   (the question index) as plain text: HTML escaped, and Markdown link/emphasis syntax too.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
+import json
 import re
 from collections import Counter
 from html.parser import HTMLParser
@@ -45,7 +50,8 @@ MATHML_ATTRIBUTES = {
 
 HTML_TAGS = {
     # text and structure
-    "p", "br", "hr", "div", "span", "section", "article", "aside", "nav", "header", "footer", "blockquote",
+    # (no <article>: the theme's <article> delimits the page content for the CSP below)
+    "p", "br", "hr", "div", "span", "section", "aside", "nav", "header", "footer", "blockquote",
     "h1", "h2", "h3", "h4", "h5", "h6", "a", "em", "strong", "b", "i", "u", "s", "del", "ins", "mark", "small",
     "sub", "sup", "abbr", "cite", "q", "kbd", "samp", "var", "dfn", "time", "wbr",
     # lists, definition lists, tables
@@ -171,3 +177,55 @@ def escape_markdown_text(value) -> str:
         else:
             out.append(MARKDOWN_SPECIAL.sub(lambda m: f"&#{ord(m.group())};", html.escape(part, quote=False)))
     return "".join(out)
+
+
+# --- Content-Security-Policy -------------------------------------------------------------
+
+INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+CONTENT = re.compile(r'<article class="md-content__inner[^"]*">.*?</article>', re.DOTALL)
+THEME_CONFIG = re.compile(r'<script id="__config" type="application/json">(.*?)</script>', re.DOTALL)
+# The iframe-worker shim (extra.polyfills) runs Material's search worker from file:// in a
+# hidden iframe, into which it writes this inline script; Material passes the page's
+# relative worker URL as {url}. Its functions are those of the vendored file.
+SHIM_FUNCTIONS = re.compile(r"(function c\(s,n\)\{.*?\})(function d\(\.\.\.s\)\{.*?\})(?=var o=)")
+SHIM_SCRIPT = (
+    'postMessage={c};importScripts={d};addEventListener("error",({{error}})=>{{parent.dispatchEvent('
+    'new ErrorEvent("error",{{filename:"{url}",error}}))}})'
+)
+POLICY = (
+    "default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; worker-src 'self'; frame-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'"
+)
+
+
+def _sha256(script: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def theme_inline_scripts(page_html: str) -> list[str]:
+    """The inline scripts of a rendered page outside its content (`<article>`): the theme's.
+    The content, sanitized, has none; if it had, the policy would not allow it."""
+    return INLINE_SCRIPT.findall(CONTENT.sub("", page_html))
+
+
+def shim_script(page_html: str, shim: str) -> str:
+    """The inline script the iframe-worker shim writes on this page (file:// search)."""
+    functions = SHIM_FUNCTIONS.search(shim)
+    config = THEME_CONFIG.search(page_html)
+    if not functions or not config:
+        raise ValueError("cannot find the iframe-worker shim's functions or the theme's __config: update the CSP")
+    return SHIM_SCRIPT.format(c=functions[1], d=functions[2], url=json.loads(config[1])["search"])
+
+
+def with_content_security_policy(page_html: str, shim: str | None) -> str:
+    """`page_html` with a Content-Security-Policy `<meta>` first in its `<head>`: scripts
+    from the site itself, the theme's inline scripts and the shim's (by hash), nothing else
+    (no inline handlers, no javascript: URLs, no other hosts, no plugins, no `<base>`)."""
+    scripts = theme_inline_scripts(page_html) + ([shim_script(page_html, shim)] if shim else [])
+    policy = POLICY.format(hashes=" ".join(sorted({_sha256(s) for s in scripts})))
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
+    head = page_html.find("<head>")
+    if head < 0:
+        raise ValueError("no <head> to put the Content-Security-Policy in")
+    return page_html[: head + 6] + "\n    " + meta + page_html[head + 6 :]

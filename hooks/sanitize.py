@@ -1,7 +1,8 @@
 """MkDocs hook: safe HTML (engine/sanitize.py). Front matter that reaches the HTML is
 escaped before any other hook or plugin reads it; each page's rendered content passes
 through the nh3 allowlist after every other hook has added to it, and anything the
-sanitizer removes is a warning naming the page (so `build --strict` fails on it)."""
+sanitizer removes is a warning naming the page (so `build --strict` fails on it).
+hooks/csp.py adds a Content-Security-Policy to every page as a second line of defence."""
 
 import logging
 

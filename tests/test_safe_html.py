@@ -169,13 +169,24 @@ def payload_site(tmp_path_factory):
     return folder / "site", proc.stdout + proc.stderr
 
 
-@pytest.fixture(scope="module")
-def unprotected_site(tmp_path_factory):
-    """The same pages without hooks/sanitize.py: the payloads are live (proof they are real)."""
-    folder = make_site(tmp_path_factory.mktemp("unprotected"), PAGES, NAV, hooks_off=("sanitize.py",))
+def _built(tmp_path_factory, name, hooks_off):
+    folder = make_site(tmp_path_factory.mktemp(name), PAGES, NAV, hooks_off=hooks_off)
     proc = build(folder)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return folder / "site"
+
+
+@pytest.fixture(scope="module")
+def unprotected_site(tmp_path_factory):
+    """The same pages without hooks/sanitize.py and hooks/csp.py: the payloads are live
+    (proof that they are real)."""
+    return _built(tmp_path_factory, "unprotected", ("sanitize.py", "csp.py"))
+
+
+@pytest.fixture(scope="module")
+def csp_only_site(tmp_path_factory):
+    """Without the sanitizer, with the Content-Security-Policy: the second line of defence alone."""
+    return _built(tmp_path_factory, "csp-only", ("sanitize.py",))
 
 
 # --- the sanitizer as a function: fast, in process -------------------------------------
@@ -324,6 +335,39 @@ def test_real_site_carries_no_script_but_the_themes(site):
     assert unsafe_markup(site) == []
 
 
+def csp_before_any_script(site) -> list[str]:
+    """Each page: exactly one CSP <meta>, before its first script, allowing no inline script."""
+    problems = []
+    for path in sorted(site.rglob("*.html")):
+        text = path.read_text("utf-8")
+        metas = BeautifulSoup(text, "html.parser").find_all("meta", attrs={"http-equiv": "Content-Security-Policy"})
+        if len(metas) != 1 or text.find("Content-Security-Policy") > text.find("<script"):
+            problems.append(f"{path.relative_to(site)}: no single Content-Security-Policy before the first script")
+        elif "'unsafe-inline'" in metas[0]["content"].split("style-src")[0]:
+            problems.append(f"{path.relative_to(site)}: the policy allows inline scripts")
+    return problems
+
+
+def test_every_page_has_a_content_security_policy(site, payload_site):
+    assert csp_before_any_script(site) == [] and csp_before_any_script(payload_site[0]) == []
+
+
+THEME_PAGE = """<html><head><meta charset="utf-8"><script>theme()</script></head><body>
+<script>palette()</script><article class="md-content__inner md-typeset"><script>planted()</script></article>
+<script id="__config" type="application/json">{"search": "assets/w.js"}</script></body></html>"""
+
+
+def test_the_policy_hashes_the_themes_inline_scripts_only():
+    from engine.sanitize import _sha256, with_content_security_policy
+
+    out = with_content_security_policy(THEME_PAGE, None)
+    meta = BeautifulSoup(out, "html.parser").head.find("meta", attrs={"http-equiv": "Content-Security-Policy"})
+    policy = meta["content"]
+    assert _sha256("theme()") in policy and _sha256("palette()") in policy and _sha256("planted()") not in policy
+    assert "object-src 'none'" in policy and "'unsafe-inline'" not in policy.split("style-src")[0]
+    assert out.index("Content-Security-Policy") < out.index("<script>")
+
+
 # --- in Chromium ------------------------------------------------------------------------
 
 _missing = chromium_missing()
@@ -358,12 +402,19 @@ def dialogs_on(site, pages: list[str], *, click: str | None = None, search: str 
     return seen
 
 
+PAGES_TO_OPEN = ["vectors.html", "qa/fm.html", "faq.html", "tags.html"]
+
+
 @pytest.mark.skipif(bool(_missing), reason=_missing or "")
 def test_payloads_run_in_chromium_only_without_the_sanitizer(payload_site, unprotected_site):
-    pages = ["vectors.html", "qa/fm.html", "faq.html", "tags.html"]
-    before = set(dialogs_on(unprotected_site, pages, click="article a[href^=javascript]", search="标题"))
-    # The vectors are real: without hooks/sanitize.py these run in the browser (on main,
-    # before this hook, all of them and the question index's ran).
+    before = set(dialogs_on(unprotected_site, PAGES_TO_OPEN, click="article a[href^=javascript]", search="标题"))
+    # The vectors are real: without hooks/sanitize.py and hooks/csp.py these run in the
+    # browser (on main, before them, these and the question index's ran).
     assert {"svg", "img", "details", "admonition-title", "tab-title", "fm-title", "fm-tag", "js-link"} <= before, before
-    after = dialogs_on(payload_site[0], pages, click="article a:not([href])", search="标题")
+    after = dialogs_on(payload_site[0], PAGES_TO_OPEN, click="article a:not([href])", search="标题")
     assert after == [], after
+
+
+@pytest.mark.skipif(bool(_missing), reason=_missing or "")
+def test_the_content_security_policy_alone_stops_the_payloads(csp_only_site):
+    assert dialogs_on(csp_only_site, PAGES_TO_OPEN, click="article a[href^=javascript]", search="标题") == []
