@@ -26,7 +26,6 @@ import html
 import json
 import re
 from collections import Counter
-from html.parser import HTMLParser
 
 import nh3
 from markupsafe import Markup
@@ -111,30 +110,27 @@ def sanitize_html(content: str) -> str:
     )
 
 
-class _Inventory(HTMLParser):
-    """How many of each tag, each attribute and each style property a fragment has."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.items: Counter[str] = Counter()
-
-    def handle_starttag(self, tag, attrs):
-        self.items[f"<{tag}>"] += 1
-        for name, value in attrs:
-            self.items[f"{name}= on <{tag}>"] += 1
-            if name == "style":
-                for prop in (value or "").split(";"):
-                    if prop.strip():
-                        self.items[f"style {prop.split(':')[0].strip().lower()!r} on <{tag}>"] += 1
-
-    handle_startendtag = handle_starttag
+# A start tag and its attributes, tokenized as HTML does (attribute names end at space, `/`,
+# `=` or `>`; values are quoted or end at space or `>`). Rendered Markdown writes `<` in
+# text as `&lt;`, so each `<letter` is a tag. A regex: an HTML parser costs 20 ms a page.
+START_TAG = re.compile(r"""<([a-zA-Z][^\t\n\f\r />]*)((?:[^>"']++|"[^"]*+"|'[^']*+')*+)>""")
+ATTRIBUTE = re.compile(r"""([^\t\n\f\r />"'=][^\t\n\f\r />"'=]*)(?:\s*=\s*("[^"]*"|'[^']*'|[^\t\n\f\r >]*))?""")
 
 
 def _inventory(fragment: str) -> Counter[str]:
-    parser = _Inventory()
-    parser.feed(fragment)
-    parser.close()
-    return parser.items
+    """How many of each tag, each attribute and each style property a fragment has."""
+    items: Counter[str] = Counter()
+    for tag, attrs in START_TAG.findall(fragment):
+        tag = tag.lower()
+        items[f"<{tag}>"] += 1
+        for name, value in ATTRIBUTE.findall(attrs):
+            name = name.lower()
+            items[f"{name}= on <{tag}>"] += 1
+            if name == "style":
+                for prop in html.unescape(value.strip("\"'")).split(";"):
+                    if prop.strip():
+                        items[f"style {prop.split(':')[0].strip().lower()!r} on <{tag}>"] += 1
+    return items
 
 
 def removed_markup(before: str, after: str) -> list[str]:
