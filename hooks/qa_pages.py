@@ -6,14 +6,18 @@
   index cannot drift from the pages.
 - Search aliases: a page's `keywords` are shown under its title ("关键词"), so the
   search index holds them in the page's first section and a hit lands on the page.
+- Front-matter text is escaped where it is placed into Markdown here; hooks/sanitize.py
+  escapes what the theme prints and limits the pages' HTML to an allowlist.
 - `??? info helpers` blocks (helper code repeated across pages) stay out of search.
 """
 
-import html
 import posixpath
 import re
 
+from markupsafe import escape
 from mkdocs.utils.meta import get_data
+
+from engine.sanitize import escape_markdown_text
 
 MARKER = "<!-- faq-index -->"
 HELPERS = re.compile(r'<details class="([^"]*\bhelpers\b[^"]*)"')
@@ -37,7 +41,7 @@ def on_page_markdown(markdown, page, config, files, **kwargs):
     keywords = page.meta.get("keywords") if page.file.src_uri.startswith("qa/") else None
     if keywords:  # after the page's first line, its `# title`: the page's own search entry
         title, _, rest = markdown.partition("\n")
-        words = " · ".join(f"<code>{html.escape(str(k))}</code>" for k in keywords)
+        words = " · ".join(f"<code>{escape(k)}</code>" for k in keywords)  # escaped once: hooks/sanitize.py
         markdown = f'{title}\n\n<p class="qa-keywords">关键词：{words}</p>\n{rest}'
     if MARKER not in markdown:
         return markdown
@@ -54,9 +58,11 @@ def on_page_markdown(markdown, page, config, files, **kwargs):
             if not str(meta.get(field, "")).strip():
                 raise ValueError(f"docs/{path}: front matter needs `{field}:` for the FAQ index")
         link = posixpath.relpath(path, posixpath.dirname(page.file.src_uri) or ".")
-        tags = " · ".join(meta.get("tags", []))
+        # Front matter from the file as written: text, never markup (engine/sanitize.py).
+        title, answer = escape_markdown_text(meta["title"]), escape_markdown_text(meta["answer"])
+        tags = " · ".join(escape_markdown_text(t) for t in meta.get("tags", []))
         groups.setdefault(section or "其他", []).append(
-            f"- **[{meta['title']}]({link})**" + (f" <small>{tags}</small>" if tags else "") + f"  \n  {meta['answer']}"
+            f"- **[{title}]({link})**" + (f" <small>{tags}</small>" if tags else "") + f"  \n  {answer}"
         )
     listing = "\n\n".join(f"### {section}\n\n" + "\n".join(rows) for section, rows in groups.items())
     return markdown.replace(MARKER, listing)

@@ -1,12 +1,11 @@
 """Fast checks of the sources, each failure naming file and line:
 Chinese typography (autocorrect), Python style (ruff) in snippets/ and in page code
 blocks, every Q&A page listed in the navigation, nav sections small enough for a
-linear build, and the CI workflows."""
+linear build. The CI workflows: tests/test_workflows.py."""
 
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from collections import Counter
@@ -126,21 +125,3 @@ def test_nav_sections_stay_small_so_the_build_stays_linear(paths, nav):
         if size > NAV_SECTION_MAX
     ]
     assert not problems, "\n".join(problems)
-
-
-def test_github_workflows_run_what_ci_runs_here(paths):
-    """The workflows cannot run here; keep them valid and on the same step as .ci/run."""
-    import yaml
-
-    root = paths[0]
-    ci = yaml.safe_load((root / ".github/workflows/ci.yml").read_text("utf-8"))
-    runs = [step["run"] for step in ci["jobs"]["test"]["steps"] if "run" in step]
-    assert runs == ["bash .ci/run"], runs
-    pages = yaml.safe_load((root / ".github/workflows/pages.yml").read_text("utf-8"))
-    assert [s["run"] for s in pages["jobs"]["build"]["steps"] if "run" in s] == ["make offline"]
-    assert "make test" in (root / ".ci/run").read_text("utf-8")
-    sharded = yaml.safe_load((root / ".github/workflows/ci-sharded.yml").read_text("utf-8"))
-    shard_run = next(s["run"] for s in sharded["jobs"]["doc-tests"]["steps"] if "run" in s)
-    shards = int(re.search(r"SHARDS=(\d+)", shard_run).group(1))
-    assert sharded["jobs"]["doc-tests"]["strategy"]["matrix"]["shard"] == list(range(shards)), "one job per shard"
-    assert "make test-merged" in next(s["run"] for s in sharded["jobs"]["site"]["steps"] if "run" in s)

