@@ -4,13 +4,15 @@ thin MkDocs wrapper. Every report field that reaches the HTML is escaped."""
 
 from __future__ import annotations
 
+import functools
 import html
 import posixpath
 from collections import defaultdict
 from pathlib import Path
 
+from engine.notebook import page_downloads
 from engine.page import PageError
-from engine.parser import read_page
+from engine.parser import decode_page, read_page
 from engine.report import Report, combined, trusted_reports, warn
 
 DEVICE_NAMES = {"cpu": "CPU", "cuda": "CUDA"}
@@ -18,6 +20,15 @@ DEVICE_NAMES = {"cpu": "CPU", "cuda": "CUDA"}
 
 def esc(value) -> str:
     return html.escape(str(value), quote=True)
+
+
+def site_link(site_url: str, uri: str, href: str) -> str:
+    """A page's relative link as an address on the published site ("" when it has none)."""
+    if not site_url:
+        return ""
+    target, _, anchor = href.partition("#")
+    path = posixpath.normpath(posixpath.join(posixpath.dirname(uri), target)) if target else uri
+    return site_url.rstrip("/") + "/" + path.replace(".md", ".html") + (f"#{anchor}" if anchor else "")
 
 
 class State:
@@ -56,6 +67,36 @@ class State:
         extra = f"；{'、'.join(missing)} 未验证" if missing else ""
         return f"**已验证**：本页每个代码块都运行通过：{'；'.join(parts)}{extra}。{see}\n{{ .qa-badge .qa-verified }}"
 
+    def verified_text(self, path: str, blocks) -> str:
+        """One line for the downloads: where the page as it is now was verified."""
+        done = self.verified_on(path, blocks)
+        parts = [
+            f"{DEVICE_NAMES[d]}（{run.devices.get(d, '?')}）上的 torch {run.torch}，{run.started[:10]}"
+            for d, run in done.items()
+        ]
+        return "；".join(parts) if parts else "还没有与当前代码对应的通过记录（见网站的验证报告）"
+
+    def downloads(self, root: Path, config_file: Path, docs_dir: Path, site_url: str) -> dict[str, str]:
+        """site path -> content: each Q&A page's notebook and script (qa/NAME.ipynb, qa/NAME.py),
+        generated from the parsed page the doc tests run."""
+        out = {}
+        for source in sorted((docs_dir / "qa").glob("*.md")):
+            try:
+                page = read_page(source, root, config_file)
+            except PageError:
+                continue  # the doc tests report it; such a page has no downloads
+            if not page.blocks:
+                continue
+            uri = source.relative_to(docs_dir).as_posix()
+            url = (site_url.rstrip("/") + "/" if site_url else "") + uri[: -len(".md")] + ".html"
+            text = decode_page(source.read_bytes(), page.path)
+            verified = self.verified_text(str(page.path), page.blocks)
+
+            links = functools.partial(site_link, site_url, uri)
+            for suffix, content in page_downloads(page, text, verified, url, links).items():
+                out[uri[: -len(".md")] + suffix] = content
+        return out
+
     def page_markdown(self, markdown: str, source: Path, config_file: Path, src_uri: str, link: str) -> str:
         root = config_file.parent
         try:
@@ -68,7 +109,14 @@ class State:
             if link:
                 link = posixpath.relpath(link, posixpath.dirname(src_uri) or ".")
             title, _, rest = markdown.partition("\n")
-            markdown = f"{title}\n\n{self.badge(str(parsed.path), parsed.blocks, link)}\n{rest}"
+            extra = ""
+            if src_uri.startswith("qa/"):
+                name = posixpath.basename(src_uri)[: -len(".md")]
+                extra = (
+                    f"\n[下载笔记本 {name}.ipynb]({name}.ipynb){{ .md-button .qa-download download='{name}.ipynb' }}"
+                    f" [下载脚本 {name}.py]({name}.py){{ .md-button .qa-download download='{name}.py' }}\n"
+                )
+            markdown = f"{title}\n\n{self.badge(str(parsed.path), parsed.blocks, link)}\n{extra}{rest}"
         return markdown
 
     def warn_stale(self) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from engine.config import pyproject_options
 from engine.sandbox import call_in_sandbox
 
+
 def draw_figures(root: Path) -> dict[str, str]:
     """site path -> SVG text; {} for a site without snippets/figures*.py (the test fixtures:
     a page that links a figure then fails the build)."""

@@ -25,7 +25,9 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 from pymdownx.snippets import SnippetMissingError
 
 from engine.config import snippet_preprocessor
+from engine.includes import unsafe_includes
 from engine.page import Block, Output, Page, PageError, chain_identities
+from engine.style import check_structure
 
 # Every alias of Pygments' Python lexers (Python, Python 2.x, NumPy): highlighted as Python, so run.
 RUN_TAGS = frozenset({"python", "py", "python3", "py3", "pyi", "sage", "bazel", "starlark", "python2", "py2", "numpy"})
@@ -284,8 +286,10 @@ def parse_page(text: str, rel: Path, config_file: Path) -> Page:
             Block(rel, line, len(blocks) + 1, source, includes, opts.get("data-notest"), None, line_map, lang, opts)
         )
     problems += check_lines(text, rel, fenced)
+    problems += [f"{rel}:{n + 1}: {message}" for n, message in unsafe_includes(text.splitlines(), config_file.parent)]
     if rel.parts[:2] == ("docs", "qa"):
         problems += check_qa_front_matter(meta, rel, front_matter)
+        problems += check_structure(str(rel), text)
     if problems:
         raise PageError("\n".join(problems))
     chain_identities(blocks)

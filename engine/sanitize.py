@@ -67,7 +67,7 @@ HTML_TAGS = {
 GLOBAL_ATTRIBUTES = {"id", "class", "title", "lang", "dir", "aria-label", "aria-hidden", "role", "tabindex"}
 ATTRIBUTES = {
     "*": GLOBAL_ATTRIBUTES,
-    "a": {"href", "name", "hreflang"},
+    "a": {"href", "name", "hreflang", "download"},  # download: the page's notebook and script
     "img": {"src", "alt", "width", "height", "loading", "decoding", "srcset", "sizes"},
     "source": {"srcset", "media", "type", "sizes"},
     "details": {"open", "data-search-exclude"},

@@ -27,10 +27,7 @@ class Term:
 
 def load_glossary(path: Path) -> list[Term]:
     entries = yaml.safe_load(path.read_text("utf-8"))
-    return [
-        Term(e["term"], e["means"], tuple(e.get("avoid", ())), tuple(e.get("synonyms", ())))
-        for e in entries
-    ]
+    return [Term(e["term"], e["means"], tuple(e.get("avoid", ())), tuple(e.get("synonyms", ()))) for e in entries]
 
 
 def body_lines(text: str) -> list[tuple[int, str, bool]]:
@@ -74,7 +71,8 @@ def check_structure(rel: str, text: str) -> list[str]:
             problems.append(f"{rel}:{n}: heading '{title}': say what the section shows, not '证据 N'")
     missing = [t for t in REQUIRED if t not in titles]
     if missing:
-        problems.append(f"{rel}:1: missing section(s) {', '.join('## ' + t for t in missing)} (see CONTRIBUTING.md, 页面结构)")
+        sections = ", ".join("## " + t for t in missing)
+        problems.append(f"{rel}:1: missing section(s) {sections} (see CONTRIBUTING.md, 页面结构)")
         return problems
     order = [titles.index(t) for t in REQUIRED]
     if order != sorted(order):
@@ -84,7 +82,8 @@ def check_structure(rel: str, text: str) -> list[str]:
         problems.append(f"{rel}:{found[0][0]}: the first section must be '## 问题', not '## {titles[0]}'")
     if question_shows_code(text):
         if LINE_BY_LINE not in titles:
-            problems.append(f"{rel}:{found[titles.index('问题')][0]}: 问题 shows code: add '## {LINE_BY_LINE}' before 动手跑一遍")
+            where = found[titles.index("问题")][0]
+            problems.append(f"{rel}:{where}: 问题 shows code: add '## {LINE_BY_LINE}' before 动手跑一遍")
         elif not titles.index("简短回答") < titles.index(LINE_BY_LINE) < titles.index("动手跑一遍"):
             n = found[titles.index(LINE_BY_LINE)][0]
             problems.append(f"{rel}:{n}: '## {LINE_BY_LINE}' belongs between 简短回答 and 动手跑一遍")

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import array
 import ctypes
+import fcntl
 import io
 import json
 import linecache
@@ -134,7 +135,8 @@ def _isolate(request):
     root = os.geteuid() == 0
     if request.get("network") == "off":
         if libc().unshare(CLONE_NEWNET) == 0:
-            done["network"] = "none (own network namespace)"
+            done["network"] = "none (own network namespace, loopback only)"
+            _loopback_up()
         else:
             done["network"] = f"not isolated (unshare: {os.strerror(ctypes.get_errno())})"
     else:
@@ -171,6 +173,16 @@ def _isolate(request):
     if os.getppid() == 1:
         os._exit(3)
     return done
+
+
+def _loopback_up():
+    """A new network namespace has only `lo`, and it is down: bring it up, so code that
+    talks to itself (a single-process gloo group) works while nothing outside is reachable."""
+    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        request = struct.pack("16sh", b"lo", 0).ljust(40, b"\0")
+        flags = struct.unpack("16sh", fcntl.ioctl(s, siocgifflags, request)[:18])[1]
+        fcntl.ioctl(s, siocsifflags, struct.pack("16sh", b"lo", flags | iff_up).ljust(40, b"\0"))
 
 
 def _read_only(path):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mkdocs.structure.files import File
+
 from engine import badges
 
 MARKER = "<!-- verification-report -->"
@@ -19,6 +21,15 @@ state = badges.State()
 def on_config(config, **kwargs):
     state.load(Path(config.config_file_path).parent)
     return config
+
+
+def on_files(files, config):
+    """Each Q&A page's notebook and script, next to the page (qa/NAME.ipynb, qa/NAME.py)."""
+    config_file = Path(config.config_file_path)
+    found = state.downloads(config_file.parent, config_file, Path(config.docs_dir), config.site_url or "")
+    for path, content in found.items():
+        files.append(File.generated(config, path, content=content))
+    return files
 
 
 def on_page_markdown(markdown, page, config, files, **kwargs):

@@ -1,0 +1,142 @@
+"""Every Q&A page's downloads run as downloaded: the built site's qa/NAME.ipynb top to
+bottom in a real Jupyter kernel (a fresh kernel per notebook, a per-cell timeout) and its
+qa/NAME.py with plain `python`, each in a scratch folder, and what each block prints
+matches the page's `output` block. A failure names the page and the block's line on the
+page. Two run at a time (one per core)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+from engine.notebook import TRACEBACK, Cell, page_cells
+
+ROOT = Path(__file__).resolve().parent.parent
+CELL_TIMEOUT = 120
+PAGES = sorted((ROOT / "docs" / "qa").glob("*.md"))
+
+
+def normalised(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
+
+
+def parsed(page: Path):
+    from engine.parser import read_page
+
+    return read_page(page, ROOT, ROOT / "mkdocs.yml")
+
+
+def expected(page: Path) -> list[Cell]:
+    return page_cells(page.read_text("utf-8"), parsed(page).blocks)
+
+
+def notebook_outputs(nb) -> dict[int, str]:
+    """What each code cell showed, keyed by its line on the page, in the page's form."""
+    shown = {}
+    for cell in nb.cells:
+        line = cell.get("metadata", {}).get("page_line")
+        if cell.cell_type != "code" or not line:
+            continue
+        text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == "stdout")
+        for o in cell.outputs:
+            if o.output_type == "error":
+                text += f"{TRACEBACK}\n  ...\n{o.ename}: {o.evalue}" if o.evalue else f"{TRACEBACK}\n  ...\n{o.ename}"
+        shown[line] = normalised(text)
+    return shown
+
+
+def run_notebook(page: Path, site: Path, tmp: Path) -> list[str]:
+    rel = page.relative_to(ROOT).as_posix()
+    cells = expected(page)
+    downloaded = site / "qa" / f"{page.stem}.ipynb"
+    if not downloaded.is_file():
+        return [f"{rel}:1: the site has no {downloaded.name}"]
+    nb = nbformat.read(downloaded, as_version=4)
+    nbformat.validate(nb)
+    workdir = tmp / f"nb-{page.stem}"
+    workdir.mkdir(exist_ok=True)
+    try:
+        NotebookClient(
+            nb, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
+        ).execute()
+    except CellTimeoutError as e:
+        return [f"{rel}: a notebook cell ran past {CELL_TIMEOUT} s: {str(e)[:300]}"]
+    except CellExecutionError as e:
+        line = next(
+            (
+                c.metadata.get("page_line")
+                for c in nb.cells
+                if c.cell_type == "code"
+                and any(o.output_type == "error" for o in c.get("outputs", []))
+                and "raises-exception" not in c.metadata.get("tags", [])
+            ),
+            "?",
+        )
+        return [f"{rel}:{line}: the notebook cell raised an error the page does not show:\n{str(e)[-1500:]}"]
+    shown = notebook_outputs(nb)
+    return [
+        f"{rel}:{cell.line}: in the notebook this block printed\n{shown.get(cell.line)!r}\n"
+        f"the page shows\n{normalised(cell.expected)!r}"
+        for cell in cells
+        if cell.kind == "code" and cell.expected is not None and shown.get(cell.line) != normalised(cell.expected)
+    ]
+
+
+def run_script(page: Path, site: Path, tmp: Path) -> list[str]:
+    """The script's whole output must be the page's outputs in page order: find the
+    first block whose output is not where it should be."""
+    rel = page.relative_to(ROOT).as_posix()
+    cells = expected(page)
+    downloaded = site / "qa" / f"{page.stem}.py"
+    if not downloaded.is_file():
+        return [f"{rel}:1: the site has no {downloaded.name}"]
+    workdir = tmp / f"py-{page.stem}"
+    workdir.mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run(
+        [sys.executable, str(downloaded)], capture_output=True, text=True, cwd=workdir, timeout=600, env=env
+    )
+    if proc.returncode != 0:
+        return [f"{rel}: `python {page.stem}.py` exited {proc.returncode}:\n{proc.stderr[-1500:]}"]
+    rest = normalised(proc.stdout)
+    for cell in cells:
+        if cell.kind != "code" or cell.expected is None:
+            continue
+        want = normalised(cell.expected)
+        at = rest.find(want)
+        if at < 0:
+            return [
+                f"{rel}:{cell.line}: the script's output does not contain, after the blocks before it, "
+                f"what the page shows:\n{want[:800]}"
+            ]
+        rest = rest[at + len(want) :]
+    return []
+
+
+@pytest.fixture(scope="session")
+def ran(request, site, tmp_path_factory) -> dict[tuple[str, Path], list[str]]:
+    """Every selected notebook and script, run two at a time; (kind, page) -> problems."""
+    tmp = tmp_path_factory.mktemp("downloads")
+    jobs = [
+        (item.callspec.params["kind"], item.callspec.params["page"])
+        for item in request.session.items
+        if item.originalname == "test_runs_as_downloaded"
+    ]
+    run = {"notebook": run_notebook, "script": run_script}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(jobs, pool.map(lambda job: run[job[0]](job[1], site, tmp), jobs)))
+
+
+@pytest.mark.parametrize("kind", ["notebook", "script"])
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_runs_as_downloaded(kind, page, ran):
+    problems = ran[(kind, page)]
+    assert not problems, "\n".join(problems)
