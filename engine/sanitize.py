@@ -95,10 +95,22 @@ STYLE_PROPERTIES = {"text-align"}  # tables: `| :---: |` becomes style="text-ali
 DROP_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "noscript", "template"}
 
 
+# A marker comment that a hook replaces after this one has run (`<!-- verification-report -->`,
+# `<!-- material/tags -->`): kept through the sanitizer, which drops every other comment.
+MARKER_COMMENT = re.compile(r"<!--\s*[\w/:.-]+\s*-->")
+STASHED = re.compile("\ue000([0-9]+)\ue001")  # private-use characters around the marker's number
+
+
 def sanitize_html(content: str) -> str:
     """A page's rendered HTML with only the allowlisted tags, attributes and URL schemes."""
-    return nh3.clean(
-        content,
+    markers: list[str] = []
+
+    def stash(m: re.Match) -> str:
+        markers.append(m.group(0))
+        return f"\ue000{len(markers) - 1}\ue001"
+
+    clean = nh3.clean(
+        MARKER_COMMENT.sub(stash, content),
         tags=HTML_TAGS | MATHML_TAGS,
         clean_content_tags=DROP_WITH_CONTENT,
         attributes=ATTRIBUTES,
@@ -108,6 +120,8 @@ def sanitize_html(content: str) -> str:
         link_rel=None,  # leave links as written: the site links to itself and to the PyTorch docs
         strip_comments=True,
     )
+    # Only the markers stashed above come back (a number out of range stays as it is).
+    return STASHED.sub(lambda m: markers[int(m[1])] if int(m[1]) < len(markers) else m.group(0), clean)
 
 
 # A start tag and its attributes, tokenized as HTML does (attribute names end at space, `/`,

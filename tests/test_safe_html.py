@@ -257,6 +257,13 @@ def test_removed_markup_names_what_was_cut():
     ]
 
 
+def test_marker_comments_survive_for_the_hooks_that_replace_them():
+    html = "<p>a</p>\n<!-- verification-report -->\n<!-- note <script>alert(1)</script> -->\n<p>\ue0007\ue001</p>"
+    clean = sanitize_html(html)
+    assert "<!-- verification-report -->" in clean and "note" not in clean and "<script" not in clean
+    assert "\ue0007\ue001" in clean  # a number that was not stashed stays text
+
+
 def test_front_matter_is_escaped_once():
     meta = escape_front_matter({"title": "<b>x</b> & y", "tags": ["<i>t</i>"], "torch_min": "2.0", "keywords": ["k"]})
     assert meta["title"] == "&lt;b&gt;x&lt;/b&gt; &amp; y" and meta["tags"] == ["&lt;i&gt;t&lt;/i&gt;"]
@@ -333,6 +340,12 @@ def test_legitimate_markup_survives(payload_site):
 
 def test_real_site_carries_no_script_but_the_themes(site):
     assert unsafe_markup(site) == []
+
+
+def test_the_verification_report_table_survives_the_sanitizer(site):
+    """hooks/verification.py puts the table in place of a marker comment after this hook ran."""
+    page = BeautifulSoup((site / "verification.html").read_text("utf-8"), "html.parser")
+    assert page.select_one("article table"), "the verification report table is missing"
 
 
 def csp_before_any_script(site) -> list[str]:
