@@ -92,6 +92,9 @@ def test_existing_syntax_still_reads():
     assert fence_info('{.python data-notest="a b"}') == ("python", {"data-notest": "a b"})
 
 
+QA_SECTIONS = "\n## 问题\n\n## 简短回答\n\n## 动手跑一遍\n\n## 常见误区\n\n## 参考\n"  # what every Q&A page has
+
+
 def test_non_utf8_names_the_line_and_a_bom_is_dropped():
     with pytest.raises(PageError, match=r"docs/x.md:2: not UTF-8 \(byte 0xff"):
         decode_page(b"# ok\n\xff\n", Path("docs/x.md"))
@@ -99,7 +102,10 @@ def test_non_utf8_names_the_line_and_a_bom_is_dropped():
     assert text.startswith("---")
     page = parse_page(
         decode_page(
-            "\ufeff---\ntitle: t\nquestion: q\nanswer: a\ntorch_min: '2.0'\ntags: [a]\nkeywords: [k]\n---\n".encode(),
+            (
+                "\ufeff---\ntitle: t\nquestion: q\nanswer: a\ntorch_min: '2.0'\ntags: [a]\nkeywords: [k]\n---\n"
+                + QA_SECTIONS
+            ).encode(),
             Path("docs/qa/x.md"),
         ),
         Path("docs/qa/x.md"),

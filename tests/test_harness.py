@@ -360,6 +360,16 @@ keywords:
 
 # 好页面
 
+## 问题
+
+> 好吗
+
+## 简短回答
+
+好。
+
+## 动手跑一遍
+
 ```python
 import torch
 
@@ -369,6 +379,14 @@ print(torch.ones(2).sum().item())
 ```output
 2.0
 ```
+
+## 常见误区
+
+- 没有。
+
+## 参考
+
+- 没有。
 """
 
 
@@ -404,10 +422,11 @@ def test_each_bad_page_fails_with_file_and_line_and_good_pages_still_pass(site, 
         "docs/lint.md:4: F401",
         "docs/link.md:3: Doc file 'link.md' contains a link 'missing.md'",
         "docs/qa/schema.md:1: not in mkdocs.yml nav",
+        "docs/qa/schema.md:1: missing section(s) ## 问题, ## 简短回答, ## 动手跑一遍, ## 常见误区, ## 参考",
     ]
     missing = [line for line in expected if line not in out]
     assert not missing, f"messages not found: {missing}\n\n{out}"
-    assert "docs/qa/good.md::[CodeFence#1][line:14][cpu] PASSED" in out.replace(" ::", "::") or re.search(
+    assert "docs/qa/good.md::[CodeFence#1][line:26][cpu] PASSED" in out.replace(" ::", "::") or re.search(
         r"docs/qa/good\.md \.", out
     ), out
     outcomes = result.parseoutcomes()

@@ -213,7 +213,7 @@ def test_a_non_utf8_page_fails_alone_and_a_bom_is_read(site, pytester):  # noqa:
     (pytester.path / "docs" / "qa").mkdir()
     (pytester.path / "docs" / "qa" / "bom.md").write_bytes(
         "\ufeff---\ntitle: t\nquestion: q\nanswer: a\ntorch_min: '2.0'\ntags: [a]\nkeywords: [k]\n---\n\n"
-        "```python\nx = 1\n```\n".encode()
+        "## 问题\n\n## 简短回答\n\n## 动手跑一遍\n\n```python\nx = 1\n```\n\n## 常见误区\n\n## 参考\n".encode()
     )
     result, out = run(pytester, "-k", "cpu or page")
     assert "docs/latin1.md:3: not UTF-8 (byte 0xe9" in out
