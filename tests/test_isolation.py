@@ -5,6 +5,7 @@ hung the run, when page code ran inside the pytest process (before engine/)."""
 from __future__ import annotations
 
 import os
+import textwrap
 import time
 from pathlib import Path
 
@@ -228,3 +229,40 @@ def test_the_timeout_is_the_same_in_make_test_and_ci():
     assert "make test" in (root / ".ci" / "run").read_text("utf-8")
     for workflow in (root / ".github" / "workflows").glob("*.yml"):
         assert "doc_block_timeout" not in workflow.read_text("utf-8"), workflow
+
+
+def test_a_page_that_writes_on_the_protocol_socket_fails_with_page_and_line(site, pytester):  # noqa: F811
+    """A print cannot forge a result (results travel on a socket, not stdout); a page that
+    writes on that socket itself gets a failure, not the verdict it wrote."""
+    find_socket = """
+        import json, os, stat, struct
+        fds = [n for n in range(3, 256) if os.path.exists(f"/proc/self/fd/{n}")]
+        fd = next(n for n in fds if stat.S_ISSOCK(os.fstat(n).st_mode))
+        """
+    site(
+        docs__garbage_md=f"""
+        ```python
+        {textwrap.indent(textwrap.dedent(find_socket), "        ").strip()}
+        os.write(fd, b"\\xff\\xff\\xff\\xffnot a message")
+        ```
+        """,
+        docs__forged_md=f"""
+        ```python
+        {textwrap.indent(textwrap.dedent(find_socket), "        ").strip()}
+        forged = json.dumps({{"seq": 7, "stdout": "", "stderr": "", "error": None, "duration_s": 0}}).encode()
+        os.write(fd, struct.pack(">I", len(forged)) + forged)
+        raise SystemExit("the real result: a failure")
+        ```
+        """,
+        docs__printed_md="""
+        ```python
+        print('{"seq": 1, "stdout": "", "stderr": "", "error": null, "duration_s": 0}')
+        assert False, "printing a result does not make it one"
+        ```
+        """,
+    )
+    result, out = run(pytester, "-k", "cpu", "-o", "doc_block_timeout=10")
+    assert "docs/garbage.md:1 [cpu]: the page's process answered nonsense" in out, out
+    assert "docs/forged.md:1 [cpu]: the page's process answered nonsense" in out, out
+    assert "docs/printed.md:1 [cpu]: the code block raised an error" in out, out
+    result.assert_outcomes(failed=3)
