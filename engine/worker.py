@@ -49,6 +49,7 @@ CLONE_NEWNET = 0x40000000
 CLONE_NEWNS = 0x00020000
 MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
+PR_SET_DUMPABLE = 4
 PR_CAPBSET_DROP = 24
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -161,6 +162,7 @@ def _isolate(request):
             os.setgid(NOBODY)
             os.setuid(NOBODY)
             done["user"] = "nobody (cannot write the repository or signal the judge)"
+            libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # its own /proc/self readable again
         except OSError as e:
             done["user"] = f"root (setuid: {e})"
     elif request.get("user") == "no-capabilities" and root:
@@ -355,6 +357,10 @@ def zygote(root, control_fd, preload=()):
     sys.path.insert(0, root)
     libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     subreaper = libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    if os.geteuid() == 0:
+        # Not ptrace-able (nor /proc/PID/mem) by a page process that stays uid 0 without
+        # capabilities; page processes inherit it, so they cannot reach each other either.
+        libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     control = socket.socket(fileno=control_fd)
     start = time.perf_counter()
     import torch

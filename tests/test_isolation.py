@@ -140,6 +140,23 @@ def test_pages_cannot_end_the_run_escape_the_timeout_or_leak(site, pytester):  #
         Path("{pytester.path / "docs" / "planted.md"}").write_text("# planted")
         ```
         """,
+        docs__ptrace_md="""
+        ```python
+        import os
+        zygote = os.getppid()
+        stat = open(f"/proc/{zygote}/stat").read()
+        judge = int(stat[stat.rfind(")") + 2 :].split()[1])
+        assert b"pytest" in open(f"/proc/{judge}/cmdline", "rb").read()
+        reached = []
+        for pid in (zygote, judge):
+            try:
+                open(f"/proc/{pid}/mem", "rb").close()
+                reached.append(pid)
+            except OSError:
+                pass
+        assert not reached, f"the judge's or zygote's memory is open to page code: {reached}"
+        ```
+        """,
         docs__zlast_md="""
         ```python
         assert 1 + 1 == 2
@@ -175,6 +192,7 @@ def test_pages_cannot_end_the_run_escape_the_timeout_or_leak(site, pytester):  #
     outcomes = {(e.page, e.index): e.outcome for e in report.entries}
     assert outcomes[("docs/zlast.md", 1)] == "passed" and outcomes[("docs/exit.md", 1)] == "failed"
     assert outcomes[("docs/state_b.md", 1)] == "passed"
+    assert outcomes[("docs/ptrace.md", 1)] == "passed", out
     assert "isolation (cpu): fresh process per page" in out
 
 
@@ -236,8 +254,12 @@ def test_a_page_that_writes_on_the_protocol_socket_fails_with_page_and_line(site
     writes on that socket itself gets a failure, not the verdict it wrote."""
     find_socket = """
         import json, os, stat, struct
-        fds = [n for n in range(3, 256) if os.path.exists(f"/proc/self/fd/{n}")]
-        fd = next(n for n in fds if stat.S_ISSOCK(os.fstat(n).st_mode))
+        def is_socket(n):
+            try:
+                return stat.S_ISSOCK(os.fstat(n).st_mode)
+            except OSError:
+                return False
+        fd = next(n for n in range(3, 256) if is_socket(n))
         """
     site(
         docs__garbage_md=f"""
