@@ -37,7 +37,15 @@ from engine import config as site_config
 from engine.page import Block, Output, PageError
 from engine.parser import read_page
 from engine.report import Entry, Report, Run
-from engine.sandbox import DEFAULT_PRELOAD, BlockTimeout, Policy, ProcessEnded, SandboxError, Zygote
+from engine.sandbox import (
+    DEFAULT_PRELOAD,
+    BlockTimeout,
+    Policy,
+    ProcessEnded,
+    SandboxError,
+    Zygote,
+    protect_judge,
+)
 
 DEVICES = ("cpu", "cuda")
 NO_CUDA = "no CUDA device here (torch.cuda.is_available() is False); run the GPU recipe in README.md"
@@ -118,6 +126,7 @@ def pytest_configure(config):
     config.stash[ISOLATION] = {}
     config.stash[STARTED] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     config.addinivalue_line("markers", "after_doc_tests: run after every doc block (the coverage gate)")
+    protect_judge()
     workers = config.getoption("numprocesses", None)
     if workers and not hasattr(config, "workerinput"):  # the xdist controller: runs no block
         if config.getoption("update_output"):

@@ -94,6 +94,17 @@ def _send(sock: socket.socket, message: dict, fds=()) -> None:
         sock.sendall(data[sent:])
 
 
+def protect_judge() -> None:
+    """As root, make this process non-dumpable: a page process that stays uid 0 (without
+    capabilities, where `nobody` cannot read the interpreter) cannot ptrace it or read and
+    write its memory through /proc/PID/mem. It can still signal it, which ends the run
+    with a failure, never with a pass."""
+    if os.geteuid() == 0:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(worker.PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
 def _readable_by_others(path: Path) -> bool:
     """Can a process of another user (nobody) read `path` and reach it?"""
     path = path.resolve()

@@ -50,6 +50,7 @@ CLONE_NEWNET = 0x40000000
 CLONE_NEWNS = 0x00020000
 MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
+PR_SET_DUMPABLE = 4
 PR_CAPBSET_DROP = 24
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -163,6 +164,7 @@ def _isolate(request):
             os.setgid(NOBODY)
             os.setuid(NOBODY)
             done["user"] = "nobody (cannot write the repository or signal the judge)"
+            libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # its own /proc/self readable again
         except OSError as e:
             done["user"] = f"root (setuid: {e})"
     elif request.get("user") == "no-capabilities" and root:
@@ -367,6 +369,10 @@ def zygote(root, control_fd, preload=()):
     sys.path.insert(0, root)
     libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     subreaper = libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    if os.geteuid() == 0:
+        # Not ptrace-able (nor /proc/PID/mem) by a page process that stays uid 0 without
+        # capabilities; page processes inherit it, so they cannot reach each other either.
+        libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     control = socket.socket(fileno=control_fd)
     start = time.perf_counter()
     import torch
@@ -395,6 +401,7 @@ def zygote(root, control_fd, preload=()):
     }
     send(control, hello)
     live = set()
+    spare = None  # (pid, socket): a page process forked ahead of time, waiting for its request
     while True:
         fds = []
         try:
@@ -404,18 +411,19 @@ def zygote(root, control_fd, preload=()):
         _reap()
         op = request.get("op")
         if op == "fork" and fds:
-            request["_fd"] = fds[0]
-            pid = os.fork()
-            if pid == 0:
-                control.close()
-                sock = socket.socket(fileno=fds[0])
-                try:
-                    page_process(sock, request)
-                finally:
-                    os._exit(1)
-            os.close(fds[0])
+            if spare is None:
+                spare = _fork_spare(control)
+            pid, handoff = spare
+            try:
+                send(handoff, request, fds=[fds[0]])
+            finally:
+                handoff.close()
+                os.close(fds[0])
             live.add(pid)
             send(control, {"pid": pid})
+            # Fork the next one now, while the judge works with this one: fork copies the
+            # page tables of a process that has torch loaded (about 25 ms), off the critical path.
+            spare = _fork_spare(control)
         elif op == "end":
             pid = request["pid"]
             for kill in (os.killpg, os.kill):
@@ -428,18 +436,48 @@ def zygote(root, control_fd, preload=()):
             except ChildProcessError:
                 pass
             live.discard(pid)
-            _sweep(live)  # no answer: the judge goes on with the next page meanwhile
+            _sweep(live | {spare[0]} if spare else live)  # no answer: the judge goes on meanwhile
         else:
             for fd in fds:
                 os.close(fd)
             break
-    for pid in list(live):
+    for pid in list(live) + ([spare[0]] if spare else []):
         try:
             os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
     _sweep(set())
     os._exit(0)
+
+
+def _fork_spare(control):
+    """A child that waits for one request (and the judge's socket) from the zygote, then
+    becomes that page's process."""
+    mine, theirs = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:
+        control.close()
+        mine.close()
+        libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        fds = []
+        try:
+            request = recv(theirs, fds)
+        except (EOFError, OSError, ValueError):
+            os._exit(0)
+        theirs.close()
+        if not fds:
+            os._exit(0)
+        request["_fd"] = fds[0]
+        try:
+            page_process(socket.socket(fileno=fds[0]), request)
+        finally:
+            os._exit(1)
+    theirs.close()
+    return pid, mine
 
 
 if __name__ == "__main__":

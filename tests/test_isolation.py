@@ -5,6 +5,7 @@ hung the run, when page code ran inside the pytest process (before engine/)."""
 from __future__ import annotations
 
 import os
+import textwrap
 import time
 from pathlib import Path
 
@@ -139,6 +140,23 @@ def test_pages_cannot_end_the_run_escape_the_timeout_or_leak(site, pytester):  #
         Path("{pytester.path / "docs" / "planted.md"}").write_text("# planted")
         ```
         """,
+        docs__ptrace_md="""
+        ```python
+        import os
+        zygote = os.getppid()
+        stat = open(f"/proc/{zygote}/stat").read()
+        judge = int(stat[stat.rfind(")") + 2 :].split()[1])
+        assert b"pytest" in open(f"/proc/{judge}/cmdline", "rb").read()
+        reached = []
+        for pid in (zygote, judge):
+            try:
+                open(f"/proc/{pid}/mem", "rb").close()
+                reached.append(pid)
+            except OSError:
+                pass
+        assert not reached, f"the judge's or zygote's memory is open to page code: {reached}"
+        ```
+        """,
         docs__zlast_md="""
         ```python
         assert 1 + 1 == 2
@@ -174,6 +192,7 @@ def test_pages_cannot_end_the_run_escape_the_timeout_or_leak(site, pytester):  #
     outcomes = {(e.page, e.index): e.outcome for e in report.entries}
     assert outcomes[("docs/zlast.md", 1)] == "passed" and outcomes[("docs/exit.md", 1)] == "failed"
     assert outcomes[("docs/state_b.md", 1)] == "passed"
+    assert outcomes[("docs/ptrace.md", 1)] == "passed", out
     assert "isolation (cpu): fresh process per page" in out
 
 
@@ -228,3 +247,44 @@ def test_the_timeout_is_the_same_in_make_test_and_ci():
     assert "make test" in (root / ".ci" / "run").read_text("utf-8")
     for workflow in (root / ".github" / "workflows").glob("*.yml"):
         assert "doc_block_timeout" not in workflow.read_text("utf-8"), workflow
+
+
+def test_a_page_that_writes_on_the_protocol_socket_fails_with_page_and_line(site, pytester):  # noqa: F811
+    """A print cannot forge a result (results travel on a socket, not stdout); a page that
+    writes on that socket itself gets a failure, not the verdict it wrote."""
+    find_socket = """
+        import json, os, stat, struct
+        def is_socket(n):
+            try:
+                return stat.S_ISSOCK(os.fstat(n).st_mode)
+            except OSError:
+                return False
+        fd = next(n for n in range(3, 256) if is_socket(n))
+        """
+    site(
+        docs__garbage_md=f"""
+        ```python
+        {textwrap.indent(textwrap.dedent(find_socket), "        ").strip()}
+        os.write(fd, b"\\xff\\xff\\xff\\xffnot a message")
+        ```
+        """,
+        docs__forged_md=f"""
+        ```python
+        {textwrap.indent(textwrap.dedent(find_socket), "        ").strip()}
+        forged = json.dumps({{"seq": 7, "stdout": "", "stderr": "", "error": None, "duration_s": 0}}).encode()
+        os.write(fd, struct.pack(">I", len(forged)) + forged)
+        raise SystemExit("the real result: a failure")
+        ```
+        """,
+        docs__printed_md="""
+        ```python
+        print('{"seq": 1, "stdout": "", "stderr": "", "error": null, "duration_s": 0}')
+        assert False, "printing a result does not make it one"
+        ```
+        """,
+    )
+    result, out = run(pytester, "-k", "cpu", "-o", "doc_block_timeout=10")
+    assert "docs/garbage.md:1 [cpu]: the page's process answered nonsense" in out, out
+    assert "docs/forged.md:1 [cpu]: the page's process answered nonsense" in out, out
+    assert "docs/printed.md:1 [cpu]: the code block raised an error" in out, out
+    result.assert_outcomes(failed=3)
