@@ -98,6 +98,8 @@ def page_cells(text: str, blocks, page_url=no_link) -> list[Cell]:
     start = 0
     if lines and lines[0].strip() == "---":
         start = next(i for i in range(1, len(lines)) if lines[i].strip() == "---") + 1
+    # the page's `# title` is the notebook's first cell already
+    start = next((i + 1 for i in range(start, len(lines)) if lines[i].startswith("# ")), start)
     cells: list[Cell] = []
     pos = start
     for block in blocks:
