@@ -31,7 +31,20 @@ offline: $(VENV)/.installed
 	cd site && ../$(PY) -m zipfile -c ../offline.zip .
 	@echo "offline.zip: unzip it anywhere and open index.html"
 
-.PHONY: serve chromium test offline
+# What GitHub Pages publishes (.github/workflows/pages.yml, after CI passed): the site built
+# with the report of the test run of this commit, the offline copy inside it.
+# `make pages` reproduces it from a fresh clone: the tests, then that build.
+pages: test pages-build
+
+pages-build: $(VENV)/.installed
+	@test -s verification/local.json || { echo "no verification/local.json: run the tests first (make pages)"; exit 1; }
+	rm -rf site offline.zip
+	$(PY) -m mkdocs build --strict
+	cd site && ../$(PY) -m zipfile -c ../offline.zip .
+	cp offline.zip site/offline.zip
+	@echo "site/: the site as published, with site/offline.zip"
+
+.PHONY: serve chromium test offline pages pages-build
 
 # A new Q&A page from the template (see CONTRIBUTING.md):
 #   make page SLUG=adam-explained TITLE="解释 adam" QUESTION="原样的提问" SECTION=手写优化器

@@ -399,7 +399,10 @@ def zygote(root, control_fd, preload=()):
         "import_s": time.perf_counter() - start,
         "preloaded": preloaded,
     }
-    send(control, hello)
+    try:
+        send(control, hello)
+    except (BrokenPipeError, ConnectionResetError):
+        os._exit(0)  # the judge finished (a run with no page to test) before torch was imported
     live = set()
     spare = None  # (pid, socket): a page process forked ahead of time, waiting for its request
     while True:

@@ -20,7 +20,10 @@ WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 TAG_COMMENT = re.compile(r"uses:\s*\S+@[0-9a-f]{40}\s+#\s*v\d+(\.\d+)*\s*$")
 # What each job may be granted beyond the workflow's `contents: read`.
-JOB_PERMISSIONS = {("pages.yml", "deploy"): {"pages": "write", "id-token": "write"}}
+JOB_PERMISSIONS = {
+    ("pages.yml", "deploy"): {"pages": "write", "id-token": "write"},
+    ("pages.yml", "build"): {"contents": "read", "actions": "read"},  # CI's report artifact
+}
 
 
 def load(path: Path) -> dict:
@@ -150,10 +153,27 @@ def test_github_workflows_run_what_ci_runs_here():
     runs = [step["run"] for step in ci["jobs"]["test"]["steps"] if "run" in step]
     assert runs == ["bash .ci/run"], runs
     pages = load(wf / "pages.yml")
-    assert [s["run"] for s in pages["jobs"]["build"]["steps"] if "run" in s] == ["make offline"]
+    assert [s["run"] for s in pages["jobs"]["build"]["steps"] if "run" in s] == ["make pages-build"]
     assert "make test" in (ROOT / ".ci/run").read_text("utf-8")
     sharded = load(wf / "ci-sharded.yml")
     shard_run = next(s["run"] for s in sharded["jobs"]["doc-tests"]["steps"] if "run" in s)
     shards = int(re.search(r"SHARDS=(\d+)", shard_run).group(1))
     assert sharded["jobs"]["doc-tests"]["strategy"]["matrix"]["shard"] == list(range(shards)), "one job per shard"
     assert "make test-merged" in next(s["run"] for s in sharded["jobs"]["site"]["steps"] if "run" in s)
+
+
+def test_pages_publishes_only_what_ci_verified():
+    """Pages runs after CI succeeded on a push to main, builds the commit CI tested, with
+    the report CI uploaded for it (the `report` artifact of that run)."""
+    pages, ci = load(ROOT / ".github/workflows/pages.yml"), load(ROOT / ".github/workflows/ci.yml")
+    assert pages["on"] == {"workflow_run": {"workflows": [ci["name"]], "types": ["completed"], "branches": ["main"]}}
+    build = pages["jobs"]["build"]
+    assert "github.event.workflow_run.conclusion == 'success'" in build["if"]
+    uses = {step.get("uses", "").split("@")[0]: step for step in build["steps"]}
+    assert uses["actions/checkout"]["with"]["ref"] == "${{ github.event.workflow_run.head_sha }}"
+    download = uses["actions/download-artifact"]["with"]
+    assert download["run-id"] == "${{ github.event.workflow_run.id }}" and download["name"] == "report"
+    assert {"run": "make pages-build"} in build["steps"]
+    ci_steps = [step for _, step in steps(ROOT / ".github/workflows/ci.yml")]
+    uploaded = [s["with"] for s in ci_steps if s.get("with", {}).get("name") == "report"]
+    assert uploaded == [{"name": "report", "path": "verification/local.json", "if-no-files-found": "error"}]
