@@ -51,20 +51,33 @@ class State:
                 out[device] = run
         return out
 
+    def why_unverified(self, path: str, blocks, device: str) -> str:
+        """`CUDA 未验证`, and why: never run there, the last run there failed, or the code
+        changed after the last run there."""
+        name = DEVICE_NAMES[device]
+        mine = [e for e in self.report.entries if e.page == path and e.device == device]
+        if not mine:
+            return f"{name} 未验证（还没有在 {name} 上运行过）"
+        last = max((self.report.runs[e.run_id] for e in mine), key=lambda run: run.started)
+        current = {b.identity for b in blocks if b.notest is None}
+        if any(e.run_id == last.run_id and e.identity in current and e.outcome != "passed" for e in mine):
+            return f"{name} 未验证（{esc(last.started[:10])} 在 {name} 上的运行没有全部通过）"
+        return f"{name} 未验证（代码在上次 {name} 运行（{esc(last.started[:10])}）之后改过）"
+
     def badge(self, path: str, blocks, report_link: str) -> str:
         """A Markdown paragraph with attr_list classes (so the link is checked like any other)."""
         done = self.verified_on(path, blocks)
         see = f"见[验证报告]({report_link})。" if report_link else ""
         if not done:
-            why = "本页代码自最近一次测试后有改动，或者还没有可信的测试报告。"
-            return f"**未验证**：{why}{see}\n{{ .qa-badge .qa-unverified }}"
+            why = "；".join(self.why_unverified(path, blocks, d) for d in DEVICE_NAMES)
+            return f"**未验证**：{why}。{see}\n{{ .qa-badge .qa-unverified }}"
         parts = []
         for device, run in done.items():
             where = DEVICE_NAMES[device] + ("" if device == "cpu" else f"（{esc(run.devices.get(device, '?'))}）")
             commit = esc(run.commit[:10]) + ("（有未提交的改动）" if run.dirty else "")
             parts.append(f"{where} · torch {esc(run.torch)} · {esc(run.started[:10])} · 提交 {commit}")
-        missing = [DEVICE_NAMES[d] for d in DEVICE_NAMES if d not in done]
-        extra = f"；{'、'.join(missing)} 未验证" if missing else ""
+        missing = [self.why_unverified(path, blocks, d) for d in DEVICE_NAMES if d not in done]
+        extra = f"；{'；'.join(missing)}" if missing else ""
         return f"**已验证**：本页每个代码块都运行通过：{'；'.join(parts)}{extra}。{see}\n{{ .qa-badge .qa-verified }}"
 
     def verified_text(self, path: str, blocks) -> str:

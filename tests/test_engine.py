@@ -400,3 +400,17 @@ def test_the_worker_runs_page_code_under_python38(tmp_path):
         page.close()
     finally:
         zygote.close()
+
+
+def test_the_badge_says_why_a_device_is_unverified():
+    """Never run there, the last run there failed, or the code changed after it."""
+    state = State()
+    run = make_run("a", "2026-01-01")
+    state.report = report_of((run, entries(run, BLOCKS, ["passed"] * 3)))
+    assert "CUDA 未验证（还没有在 CUDA 上运行过）" in state.badge("docs/p.md", BLOCKS, "")
+    gpu = make_run("g", "2026-01-02")
+    state.report = report_of((gpu, entries(gpu, BLOCKS, ["passed", "failed", "skipped"], device="cuda")))
+    assert "CUDA 未验证（2026-01-02 在 CUDA 上的运行没有全部通过）" in state.badge("docs/p.md", BLOCKS, "")
+    edited = parse(PAGE.replace("x = 41", "x = 40")).blocks
+    state.report = report_of((gpu, entries(gpu, BLOCKS, ["passed"] * 3, device="cuda")))
+    assert "CUDA 未验证（代码在上次 CUDA 运行（2026-01-02）之后改过）" in state.badge("docs/p.md", edited, "")
