@@ -76,7 +76,10 @@ TORCH ?= 2.13.0
 TORCH_VENVS ?= .venvs
 TORCH_VENV := $(TORCH_VENVS)/torch-$(TORCH)
 TORCH_OLD := $(filter 1.% 2.0.% 2.1.% 2.2.%,$(TORCH))
-PYTHON ?= $(if $(filter 1.%,$(TORCH)),python3.10,python3)
+# The first python3.10 that runs (a pyenv shim on PATH may refuse to); evaluated only when used.
+PY310 = $(or $(firstword $(foreach p,$(shell command -v python3.10) $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10),\
+  $(shell $(p) -c 'print("$(p)")' 2>/dev/null))),python3.10)
+PYTHON ?= $(if $(filter 1.%,$(TORCH)),$(PY310),python3)
 TORCH_PIP_ARGS ?=
 
 $(TORCH_VENVS)/torch-%/.installed:
