@@ -77,3 +77,33 @@ test-merged: $(VENV)/.installed chromium
 	$(PY) -m pytest tests $(ARGS)
 
 .PHONY: test-shard test-merged
+
+# The torch version matrix (README: 在其他 torch 版本上运行): the doc tests (CPU) with the
+# page processes in a venv of that torch, pytest staying in .venv; the report of that run
+# alone goes to verification/torch-$(TORCH).json.
+#   make test-torch TORCH=1.12.0              (PYTHON=python3.10 by default for torch 1.x)
+#   make test-torch TORCH=2.0.0 PYTHON=/path/to/python3.11
+# torch 1.x has wheels only up to Python 3.10; torch < 2.3 was built against numpy 1.x.
+# TORCH_PIP_ARGS: e.g. --index-url https://download.pytorch.org/whl/cpu (small CPU builds).
+TORCH ?= 2.13.0
+TORCH_VENVS ?= .venvs
+TORCH_VENV := $(TORCH_VENVS)/torch-$(TORCH)
+TORCH_OLD := $(filter 1.% 2.0.% 2.1.% 2.2.%,$(TORCH))
+# The first python3.10 that runs (a pyenv shim on PATH may refuse to); evaluated only when used.
+PY310 = $(or $(firstword $(foreach p,$(shell command -v python3.10) $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10),\
+  $(shell $(p) -c 'print("$(p)")' 2>/dev/null))),python3.10)
+PYTHON ?= $(if $(filter 1.%,$(TORCH)),$(PY310),python3)
+TORCH_PIP_ARGS ?=
+
+$(TORCH_VENVS)/torch-%/.installed:
+	$(PYTHON) -m venv $(TORCH_VENVS)/torch-$*
+	$(TORCH_VENVS)/torch-$*/bin/python -m pip install -q $(TORCH_PIP_ARGS) "torch==$*" \
+	  $(if $(TORCH_OLD),"numpy<2",numpy) matplotlib
+	touch $@
+
+test-torch: $(VENV)/.installed $(TORCH_VENV)/.installed
+	rm -f verification/torch-$(TORCH).json
+	$(PY) -m pytest docs --torch-python $(TORCH_VENV)/bin/python --run-below-torch-min \
+	  --doc-report verification/torch-$(TORCH).json $(ARGS)
+
+.PHONY: test-torch

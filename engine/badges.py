@@ -177,7 +177,8 @@ class State:
                 )
         summary = "；".join(
             f"{DEVICE_NAMES[d]}：通过 {totals[f'{d}:passed']}、失败 {totals[f'{d}:failed']}、"
-            f"跳过 {totals[f'{d}:skipped']}、无记录 {totals[f'{d}:none']}"
+            + (f"输出不同 {totals[f'{d}:output-differs']}、" if totals[f"{d}:output-differs"] else "")
+            + f"跳过 {totals[f'{d}:skipped']}、无记录 {totals[f'{d}:none']}"
             for d in DEVICE_NAMES
         )
         sources = []

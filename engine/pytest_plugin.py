@@ -11,7 +11,10 @@ blocks in order, and decides pass or fail from what comes back:
   process, so nothing a page does reaches another page or the judge; after a failure the
   rest of that page is skipped, naming the failed block;
 - an ```output block after a Python block is compared with what the block printed and
-  raised, on CPU;
+  raised, on CPU, exactly on the pinned torch (requirements.txt); on another torch
+  (`--torch-python`, the version matrix: make test-torch) a block that raises the error the
+  page shows, or none where it shows none, but prints other text is `output-differs` (an
+  xfail, recorded as such in the report: not a pass, not a failure);
 - a block that runs past `doc_block_timeout` seconds is killed with its whole process
   group; a page process that ends early or answers nonsense fails that block;
 - every result goes into the verification report (engine/report.py). Under
@@ -23,6 +26,7 @@ blocks in order, and decides pass or fail from what comes back:
 from __future__ import annotations
 
 import difflib
+import os
 import platform
 import shlex
 import subprocess
@@ -36,7 +40,7 @@ from packaging.version import Version
 from engine import config as site_config
 from engine.page import Block, Output, PageError
 from engine.parser import read_page
-from engine.report import Entry, Report, Run
+from engine.report import OUTCOMES, Entry, Report, Run
 from engine.sandbox import (
     DEFAULT_PRELOAD,
     BlockTimeout,
@@ -48,6 +52,7 @@ from engine.sandbox import (
 )
 
 DEVICES = ("cpu", "cuda")
+OUTPUT_DIFFERS = "output-differs"  # an outcome of its own in the report (engine/report.py)
 NO_CUDA = "no CUDA device here (torch.cuda.is_available() is False); run the GPU recipe in README.md"
 MAX_DIFF_LINES = 200
 RESULTS = pytest.StashKey[dict]()  # (page, block index, device) -> outcome
@@ -62,14 +67,52 @@ _zygote: Zygote | None = None
 _config = None  # set in pytest_configure: pytest_runtest_logreport gets no config
 
 
+TORCH_PYTHON_ENV = "DOC_TORCH_PYTHON"
+
+
 def zygote() -> Zygote:
     """This process's page-process starter, started on first use."""
     global _zygote
     if _zygote is None:
         root = _config.rootpath if _config is not None else Path.cwd()
         preload = tuple(_config.getini("doc_preload").split()) if _config is not None else DEFAULT_PRELOAD
-        _zygote = Zygote(root, preload=preload)
+        python = torch_python(_config) if _config is not None else None
+        _zygote = Zygote(root, preload=preload, **({"python": python} if python else {}))
     return _zygote
+
+
+def torch_python(config) -> str | None:
+    """--torch-python (or $DOC_TORCH_PYTHON): the interpreter the page processes run under,
+    with its own torch; None: the judge's own. Not resolved through symlinks: a venv's
+    bin/python is one, and the venv is found from its path."""
+    path = config.getoption("torch_python", None) or os.environ.get(TORCH_PYTHON_ENV) or None
+    if path is None:
+        return None
+    path = os.path.abspath(os.path.expanduser(path))
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        raise pytest.UsageError(f"--torch-python {path}: not an executable file (a venv's bin/python)")
+    return path
+
+
+def pinned_torch(root: Path) -> str | None:
+    """The torch the pages' outputs are written for: `torch==X` in requirements.txt."""
+    try:
+        lines = (root / "requirements.txt").read_text("utf-8").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        name, sep, version = line.split("#")[0].strip().partition("==")
+        if sep and name.strip().lower() == "torch":
+            return version.strip()
+    return None
+
+
+def exact_outputs(config) -> bool:
+    """Outputs are compared exactly on the pinned torch (or where none is pinned)."""
+    pinned = pinned_torch(config.rootpath)
+    if pinned is None:
+        return True
+    return Version(zygote().hello()["torch"]).release == Version(pinned).release
 
 
 def has_cuda() -> bool:
@@ -108,6 +151,20 @@ def pytest_addoption(parser):
         help="where to write the verification report (default: doc_report in pyproject.toml)",
     )
     parser.addini("doc_report", "verification report this run writes, relative to rootdir", default="")
+    parser.addoption(
+        "--torch-python",
+        default=None,
+        metavar="PATH",
+        help="run the page processes under this Python (e.g. .venvs/torch-1.12.0/bin/python) and its torch, "
+        f"while pytest stays here; also ${TORCH_PYTHON_ENV}. Outputs are compared exactly only on the pinned "
+        "torch (requirements.txt); elsewhere a differing output is `output-differs`",
+    )
+    parser.addoption(
+        "--run-below-torch-min",
+        action="store_true",
+        help="run pages on a torch older than their front matter's torch_min instead of skipping them "
+        "(the version matrix checks torch_min against what happens)",
+    )
     parser.addoption(
         "--shard",
         default=None,
@@ -271,7 +328,8 @@ class DocBlock(pytest.Item):
             pytest.skip(f"not run (data-notest): {self.block.notest}")
         needs = self.parent.page.meta.get("torch_min")
         have = zygote().hello()["torch"]
-        if needs and Version(have.split("+")[0]) < Version(str(needs)):
+        below = needs and Version(have.split("+")[0]) < Version(str(needs))
+        if below and not self.config.getoption("run_below_torch_min"):
             run.done += 1
             pytest.skip(f"the page needs torch >= {needs}; this is {have}")
         timeout = float(self.config.getini("doc_block_timeout"))
@@ -325,6 +383,8 @@ class DocBlock(pytest.Item):
         actual = shown_text(stdout, error)
         if error is not None and "Traceback (most recent call last):" not in expected:
             raise BlockFailed(error["traceback"])  # the page shows no error here, so none may be written in either
+        if actual != expected and not exact_outputs(self.config):
+            self.output_differs(expected, actual, error)
         if actual != expected and self.config.getoption("update_output"):
             self.config.stash[UPDATES].append((self.path, shown, actual))
             return
@@ -334,6 +394,23 @@ class DocBlock(pytest.Item):
                 f"{self.block.line} produced:\n{truncated_diff(expected, actual)}",
                 pytrace=False,
             )
+
+    def output_differs(self, expected: str, actual: str, error: dict | None):
+        """Another torch than the pinned one: the same behaviour (the error the page shows,
+        or none) with other text is `output-differs`; another behaviour is a failure."""
+        have = zygote().hello()["torch"]
+        wanted = expected.splitlines()[-1] if "Traceback (most recent call last):" in expected else None
+        if wanted is not None and (error is None or not wanted.startswith(f"{error['type']}:")):
+            pytest.fail(
+                f"{self.block.page}:{self.block.output.line}: on torch {have} the block raised "
+                f"{error['type'] if error else 'nothing'}, the page shows {wanted}",
+                pytrace=False,
+            )
+        pytest.xfail(
+            f"{OUTPUT_DIFFERS}: {self.block.page}:{self.block.output.line}: on torch {have} the output differs "
+            f"from the page's (exact only on torch {pinned_torch(self.config.rootpath)}):\n"
+            + truncated_diff(expected, actual)
+        )
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, BlockFailed):
@@ -363,7 +440,7 @@ def pytest_runtest_makereport(item, call):
             "blocks": len(item.parent.page.blocks),
             "identity": item.block.identity,
             "device": item.device,
-            "outcome": report.outcome,
+            "outcome": OUTPUT_DIFFERS if hasattr(report, "wasxfail") else report.outcome,
             "duration_s": round(call.duration, 4),
             "isolation": _isolation_text(item.config.stash[ISOLATION].get(item.device, {})),
         }
@@ -411,7 +488,7 @@ def pytest_terminal_summary(terminalreporter, config):
     tr.section("doc blocks")
     for device in DEVICES:
         outcomes = [o for (_, _, d), o in results.items() if d == device]
-        counts = ", ".join(f"{outcomes.count(o)} {o}" for o in ("passed", "failed", "skipped") if o in outcomes)
+        counts = ", ".join(f"{outcomes.count(o)} {o}" for o in OUTCOMES if o in outcomes)
         tr.write_line(f"{device}: {len(outcomes)} blocks: {counts}")
     isolation = {e["device"]: e["isolation"] for e in config.stash[ENTRIES].values() if e["isolation"] != "?"}
     for device, text in sorted(isolation.items()):

@@ -27,7 +27,9 @@ from hashlib import sha256
 from pathlib import Path
 
 FORMAT = 2
-OUTCOMES = ("passed", "failed", "skipped")
+# output-differs: on a torch other than the pinned one the block behaved as the page shows
+# (its assertions held, the same error or none) but printed other text; not a pass.
+OUTCOMES = ("passed", "failed", "output-differs", "skipped")
 LOCAL = "verification/local.json"
 MANIFEST = "verification/trusted.toml"
 
@@ -187,13 +189,15 @@ class Report:
         """The run that backs every runnable block of `page` as it is now on `device`, or None.
 
         `blocks` are engine.page.Block objects (identity, notest). One run must have
-        passed them all; a later run that failed any of them withdraws the badge; a run
-        without provenance (command and commit) backs nothing."""
+        passed them all; a later run on the same torch that failed any of them withdraws
+        the badge (a failure on another torch version says nothing about this one: the
+        version matrix, make test-torch); a run without provenance (command and commit)
+        backs nothing."""
         wanted = {b.identity for b in blocks if b.notest is None}
         if not wanted:
             return None
         passed: dict[str, set[str]] = {}
-        failed_at: list[str] = []
+        failed_at: list[tuple[str, str]] = []  # (started, torch)
         for e in self.entries:
             if e.page != page or e.device != device or e.identity not in wanted:
                 continue
@@ -201,12 +205,12 @@ class Report:
             if e.outcome == "passed" and run.has_provenance:
                 passed.setdefault(e.run_id, set()).add(e.identity)
             elif e.outcome == "failed":
-                failed_at.append(run.started)
+                failed_at.append((run.started, run.torch))
         complete = [self.runs[r] for r, ids in passed.items() if ids >= wanted]
         if not complete:
             return None
         best = max(complete, key=lambda r: r.started)
-        if any(started > best.started for started in failed_at):
+        if any(started > best.started and torch == best.torch for started, torch in failed_at):
             return None
         return best
 

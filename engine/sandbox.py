@@ -118,14 +118,17 @@ def _readable_by_others(path: Path) -> bool:
     return True
 
 
-def _unprivileged_user(root: Path) -> str | None:
+def _unprivileged_user(root: Path, paths: list[str] | None = None) -> str | None:
     """`nobody` where it can read what the page process imports lazily (the standard
-    library, site-packages, the repository); otherwise root without capabilities."""
+    library, site-packages, the repository); otherwise root without capabilities.
+    `paths`: the page side's own (the zygote's hello), else this interpreter's."""
     if os.geteuid() != 0:
         return None
     import sysconfig
 
-    needed = [Path(sysconfig.get_paths()[k]) for k in ("stdlib", "purelib", "platlib")] + [root]
+    if paths is None:
+        paths = [sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")]
+    needed = [Path(p) for p in paths] + [root]
     return "nobody" if all(_readable_by_others(p) for p in needed) else "no-capabilities"
 
 
@@ -133,7 +136,10 @@ class Zygote:
     """One per pytest process (or xdist worker, or site build)."""
 
     def __init__(self, root: Path, python: str = sys.executable, preload: tuple[str, ...] = DEFAULT_PRELOAD):
+        """`python`: the interpreter (and so the torch) the pages run under; the judge's
+        own by default, another venv's for the torch version matrix (make test-torch)."""
         self.root = root
+        self.python = python
         judge, child = socket.socketpair()
         env = {**os.environ, "PYTORCH_NVML_BASED_CUDA_CHECK": "1"}
         self.proc = subprocess.Popen(
@@ -162,7 +168,7 @@ class Zygote:
 
     def start_page(self, device: str, policy: Policy, timeout: float) -> PageProcess:
         scratch = tempfile.mkdtemp(prefix="doc-page-")
-        user = (_unprivileged_user(self.root)) if policy.strict else None
+        user = _unprivileged_user(self.root, self.hello().get("paths")) if policy.strict else None
         if user == "nobody":
             os.chown(scratch, pwd.getpwnam("nobody").pw_uid, -1)
         mine, theirs = socket.socketpair()

@@ -1,0 +1,187 @@
+"""The torch version matrix (make test-torch): the page processes under another venv's
+Python and torch (pytest --torch-python), outputs exact only on the pinned torch, an
+`output-differs` outcome elsewhere, and a failure on one torch that does not withdraw
+another torch's badge. In-process where possible; one end-to-end run on a stand-in torch."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from engine.pytest_plugin import TORCH_PYTHON_ENV, pinned_torch, torch_python
+from engine.report import Entry, Report, ReportError, Run
+from tests.test_engine import FAKE_TORCH, parse, python38
+from tests.test_harness import run, site  # noqa: F401 - the fixture
+
+pytest_plugins = ["pytester"]
+REPO = Path(__file__).resolve().parent.parent
+PY38 = python38()  # now: pytester's fixtures change HOME, where pyenv lives
+
+
+# ---------------------------------------------------------------- in process
+
+
+def test_the_pinned_torch_is_the_one_in_requirements(tmp_path):
+    assert pinned_torch(REPO) is not None and pinned_torch(REPO)[0].isdigit()
+    (tmp_path / "requirements.txt").write_text("# x\ntorchvision==0.1\n Torch == 2.13.0  # CPU build\n", "utf-8")
+    assert pinned_torch(tmp_path) == "2.13.0"
+    (tmp_path / "requirements.txt").write_text("torch>=2\n", "utf-8")
+    assert pinned_torch(tmp_path) is None  # nothing pinned: outputs are compared exactly everywhere
+    assert pinned_torch(tmp_path / "nowhere") is None
+
+
+def _config(option=None):
+    return types.SimpleNamespace(getoption=lambda name, default=None: option if name == "torch_python" else default)
+
+
+def test_torch_python_comes_from_the_option_or_the_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv(TORCH_PYTHON_ENV, raising=False)
+    assert torch_python(_config()) is None
+    assert torch_python(_config(sys.executable)) == os.path.abspath(sys.executable)
+    monkeypatch.setenv(TORCH_PYTHON_ENV, sys.executable)
+    assert torch_python(_config()) == os.path.abspath(sys.executable)
+    link = tmp_path / "bin" / "python"  # a venv's python is a symlink: kept as given, not resolved
+    link.parent.mkdir()
+    link.symlink_to(sys.executable)
+    assert torch_python(_config(str(link))) == str(link)
+    with pytest.raises(pytest.UsageError, match="not an executable"):
+        torch_python(_config(str(tmp_path / "missing" / "python")))
+
+
+def _run(run_id: str, torch: str, started: str) -> Run:
+    return Run(run_id, "python -m pytest docs", "abc", False, "h", torch, "3.11", {"cpu": "x"}, {}, started)
+
+
+def _entries(run: Run, blocks, outcomes) -> list[Entry]:
+    return [
+        Entry(run.run_id, "docs/p.md", b.line, b.index, len(blocks), b.identity, "cpu", o, 0.1, run.torch, "h", "")
+        for b, o in zip(blocks, outcomes)
+    ]
+
+
+def test_output_differs_is_an_outcome_of_its_own_and_not_a_pass():
+    blocks = parse("```python\nprint(1)\n```\n\n```output\n1\n```\n\n```python\nx = 2\n```\n").blocks
+    old = _run("old", "1.12.0", "2026-01-02")
+    report = Report({"old": old}, _entries(old, blocks, ["output-differs", "passed"]))
+    again = Report.from_json(json.loads(json.dumps(report.to_json())), "r.json")  # valid on load
+    assert [e.outcome for e in again.entries] == ["output-differs", "passed"]
+    assert again.verified("docs/p.md", blocks, "cpu") is None
+    bad = report.to_json()
+    bad["entries"][0]["outcome"] = "sort-of"
+    with pytest.raises(ReportError, match="not one of"):
+        Report.from_json(bad, "r.json")
+
+
+def test_a_failure_on_another_torch_does_not_withdraw_a_badge_one_on_the_same_torch_does():
+    blocks = parse("```python\nx = 1\n```\n\n```python\nassert x\n```\n").blocks
+    pinned = _run("pinned", "2.13.0", "2026-01-01")
+    old = _run("old", "1.12.0+cu102", "2026-01-02")
+    report = Report({"pinned": pinned, "old": old}, _entries(pinned, blocks, ["passed"] * 2))
+    report.entries += _entries(old, blocks, ["passed", "failed"])
+    assert report.verified("docs/p.md", blocks, "cpu") == pinned
+    again = _run("again", "2.13.0", "2026-01-03")
+    report.runs["again"] = again
+    report.entries += _entries(again, blocks, ["passed", "failed"])
+    assert report.verified("docs/p.md", blocks, "cpu") is None
+
+
+# ---------------------------------------------------------------- end to end, on a stand-in torch
+
+PAGE = """
+---
+title: t
+question: q
+answer: a
+tags: [a]
+keywords: [k]
+torch_min: '2.0'
+---
+
+# t
+
+```python
+import torch
+print(torch.__version__)
+```
+
+```output
+2.13.0
+```
+
+```python
+raise ValueError("reworded in this torch")
+```
+
+```output
+Traceback (most recent call last):
+  ...
+ValueError: as the pinned torch words it
+```
+
+```python
+{}
+```
+
+```output
+Traceback (most recent call last):
+  ...
+TypeError: the pinned torch raises this
+```
+
+```python
+assert torch.__version__.startswith("1.12")
+```
+"""
+
+
+@pytest.fixture
+def old_torch(site, pytester, monkeypatch):  # noqa: F811 - the fixture imported above
+    """A site pinned to torch 2.13.0 whose page processes run a stand-in torch 1.12.1,
+    under Python 3.8 where there is one (the page side must work there)."""
+    (pytester.path / "fake").mkdir()
+    (pytester.path / "fake" / "torch").mkdir()
+    (pytester.path / "fake" / "torch" / "__init__.py").write_text(FAKE_TORCH, "utf-8")
+    paths = [str(pytester.path / "fake"), os.environ["PYTHONPATH"]]  # set by `site`: the judge's engine
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
+    (pytester.path / "requirements.txt").write_text("torch==2.13.0\n", "utf-8")
+    site(docs__p_md=PAGE.format("x = None"), docs__q_md=PAGE.format("len(5)"))
+    return PY38 or sys.executable
+
+
+def test_pages_run_under_another_python_and_torch_and_differing_output_is_its_own_outcome(old_torch, pytester):
+    report = pytester.path / "verification" / "torch-1.12.1.json"
+    args = ["-k", "cpu", f"--torch-python={old_torch}", "--run-below-torch-min", "--doc-report", str(report)]
+    result, out = run(pytester, *args)
+    # p: the version differs (output-differs), the error text differs (output-differs), the
+    # block that should raise TypeError raises nothing (failed); q: it raises TypeError (reworded).
+    result.assert_outcomes(passed=2, failed=1, xfailed=5)
+    assert "p.md:35: on torch 1.12.1+fake the block raised nothing, the page shows TypeError" in out
+    assert "output-differs: docs/p.md:25: on torch 1.12.1+fake the output differs" in out
+    assert "-ValueError: as the pinned torch words it\n+ValueError: reworded in this torch" in out
+    assert "cpu: 8 blocks: 2 passed, 1 failed, 5 output-differs" in out
+    saved = Report.load(report)
+    (made,) = saved.runs.values()
+    expected = "3.8." if old_torch != sys.executable else "{}.{}.".format(*sys.version_info[:2])
+    assert made.torch == "1.12.1+fake" and made.python.startswith(expected)  # the page side's, not the judge's
+    assert "--torch-python" in made.command and made.commit
+    outcomes = {(Path(e.page).name, e.index): e.outcome for e in saved.entries if e.device == "cpu"}
+    assert outcomes[("p.md", 1)] == "output-differs" and outcomes[("p.md", 3)] == "failed"
+    assert outcomes[("q.md", 3)] == "output-differs" and outcomes[("q.md", 4)] == "passed"
+
+
+def test_without_run_below_torch_min_an_older_torch_skips_the_page(old_torch, pytester):
+    result, out = run(pytester, "-k", "cpu", f"--torch-python={old_torch}", "docs/p.md")
+    result.assert_outcomes(skipped=4)
+    assert "the page needs torch >= 2.0; this is 1.12.1+fake" in out
+
+
+def test_on_the_pinned_torch_outputs_stay_exact(old_torch, pytester):
+    (pytester.path / "requirements.txt").write_text("torch==1.12.1\n", "utf-8")  # now the stand-in is pinned
+    result, out = run(pytester, "-k", "cpu", "--run-below-torch-min", "docs/p.md", f"--torch-python={old_torch}")
+    result.assert_outcomes(passed=1, failed=3)
+    assert "xfail" not in out.lower() and "output-differs" not in out
