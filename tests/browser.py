@@ -11,6 +11,7 @@ import contextlib
 import functools
 import http.server
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -100,31 +101,42 @@ class Reader:
         self.page.goto(self.base_url + path)
         self.page.wait_for_load_state("load")
 
-    def search(self, query: str, *, typed: bool = True) -> list[str]:
-        """Type `query` into the search box; return the result pages' paths, best first."""
+    def search(self, query: str, *, typed: bool = True, how: str | None = None) -> list[str]:
+        """Enter `query` into the search box as a reader does; return the result pages'
+        paths, best first ([] for the empty state: see `empty_state()`).
+
+        `how`: "type" (the default when `typed`): ASCII key by key, each run of Chinese
+        (or other non-ASCII) text committed at once as an input method does (CDP
+        `Input.insertText`: an input event, no key event); "paste": the whole text at
+        once, an input event and no key event at all. No key is pressed afterwards."""
+        how = how or ("type" if typed else "paste")
         page = self.page
         page.click("label.md-header__button[for=__search]") if page.is_visible(
             "label.md-header__button[for=__search]"
         ) else page.click(".md-search__input")
         box = page.locator("input.md-search__input")
-        box.fill("")
-        box.press("End")
+        box.fill("")  # an input event: the query is cleared
         page.wait_for_selector("li.md-search-result__item", state="detached")  # no stale results
-        if typed:
-            box.press_sequentially(query)
+        if how == "type":
+            for run in re.findall(r"[\x00-\x7f]+|[^\x00-\x7f]+", query):
+                if run.isascii():
+                    box.press_sequentially(run)
+                else:
+                    page.keyboard.insert_text(run)
         else:
-            box.fill(query)
-        # Material searches on keyup. Chinese arrives through an IME, whose commit ends
-        # with a key press; Playwright inserts CJK text without one, so press End.
-        box.press("End")
+            box.evaluate(PASTE_JS, query)
         if query.strip():
             with contextlib.suppress(Exception):  # a query may rightly find nothing
                 page.wait_for_function(RESULTS_SHOWN_JS, timeout=5000)
-        wait_until_settled(page, ".md-search-result", quiet_ms=100)
+        wait_until_settled(page, ".md-search-result", quiet_ms=150)
         hrefs = page.eval_on_selector_all(  # the first link of each result is its page
             "li.md-search-result__item > a.md-search-result__link:first-child", "els => els.map(e => e.href)"
         )
         return [self.page_path(h) for h in hrefs]
+
+    def empty_state(self) -> bool:
+        """The search says plainly that no page answers the query, and offers the index."""
+        return self.page.evaluate(EMPTY_STATE_JS)
 
     def page_path(self, url: str) -> str:
         """`http://host/qa/x.html#a` -> `qa/x` (the docs page, without .md)."""
@@ -138,8 +150,18 @@ class Reader:
         self.context.close()
 
 
+NONE = "没有直接回答这个问题的页面"
 RESULTS_SHOWN_JS = """() => document.querySelector('li.md-search-result__item')
-  || /没有找到|No matching/.test(document.querySelector('.md-search-result__meta').textContent)"""
+  || /没有直接回答|没有找到|No matching/.test(document.querySelector('.md-search-result__meta').textContent)"""
+EMPTY_STATE_JS = """() => !document.querySelector('li.md-search-result__item')
+  && document.querySelector('.md-search-result__meta').textContent.trim() === '没有直接回答这个问题的页面'
+  && !!document.querySelector('.qa-search-empty:not([hidden]) a[href$="faq.html"]')"""
+# A paste with the mouse: the text arrives at once, with an input event and no key event.
+PASTE_JS = """(box, text) => {
+  box.focus();
+  box.value = text;
+  box.dispatchEvent(new InputEvent('input', {inputType: 'insertFromPaste', data: text, bubbles: true}));
+}"""
 
 SETTLE_JS = """([selector, quiet]) => new Promise(resolve => {
   const target = document.querySelector(selector);

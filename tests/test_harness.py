@@ -30,6 +30,8 @@ def site(pytester, monkeypatch):
     (pytester.path / "mkdocs.yml").write_text(config.split("\nnav:")[0], "utf-8")  # pages differ here
     shutil.copy(REPO / "jieba_userdict.txt", pytester.path)
     shutil.copytree(REPO / "hooks", pytester.path / "hooks")
+    if (REPO / "overrides").is_dir():  # theme.custom_dir: the search box asks the site's own worker
+        shutil.copytree(REPO / "overrides", pytester.path / "overrides")
     (pytester.path / "docs").mkdir()
     (pytester.path / "snippets").mkdir()  # mkdocs.yml watches it
     pytester.makefile(

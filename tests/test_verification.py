@@ -47,6 +47,8 @@ def tiny(tmp_path_factory):
     (root / "mkdocs.yml").write_text(config, "utf-8")
     shutil.copy(REPO / "jieba_userdict.txt", root)
     shutil.copytree(REPO / "hooks", root / "hooks")
+    if (REPO / "overrides").is_dir():  # theme.custom_dir: the search box asks the site's own worker
+        shutil.copytree(REPO / "overrides", root / "overrides")
     (root / "snippets").mkdir()
     (root / "docs").mkdir()
     (root / "docs" / "p.md").write_text(PAGE, "utf-8")
