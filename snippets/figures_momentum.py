@@ -2,10 +2,10 @@
 computing code below; hooks/figures.py calls draw_all(dark) at build time to draw the same
 numbers into assets/figures/momentum-ravine-*.svg and momentum-weights-*.svg."""
 
-import io
 
 import torch
 
+from snippets.figures import _style, _svg
 from snippets.q1_sgd import sgd
 from snippets.q2_momentum import init_momentum_states, sgd_momentum
 
@@ -54,32 +54,14 @@ def past_weights(beta, steps=40):
 
 
 def _pyplot(dark):
+    """pyplot and the site's figure style (snippets/figures.py), with this module's own SVG id salt."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ink = "#e0e0e0" if dark else "#333333"
-    style = {
-        "text.color": ink,
-        "axes.labelcolor": ink,
-        "xtick.color": ink,
-        "ytick.color": ink,
-        "axes.edgecolor": ink,
-        "svg.hashsalt": "figures-momentum",
-        "svg.fonttype": "path",
-        "font.family": "sans-serif",
-        "font.sans-serif": ["Noto Sans CJK SC", "DejaVu Sans"],
-    }
-    return plt, ink, style
-
-
-def _svg(fig, plt):
-    fig.tight_layout()
-    out = io.StringIO()
-    fig.savefig(out, format="svg", transparent=True, metadata={"Date": None})
-    plt.close(fig)
-    return out.getvalue()
+    ink, style = _style(dark)
+    return plt, ink, {**style, "svg.hashsalt": "figures-momentum"}
 
 
 def plot_ravine(paths, dark=False):
