@@ -84,7 +84,7 @@ test-merged: $(VENV)/.installed chromium
 #   make test-torch TORCH=1.12.0              (PYTHON=python3.10 by default for torch 1.x)
 #   make test-torch TORCH=2.0.0 PYTHON=/path/to/python3.11
 # torch 1.x has wheels only up to Python 3.10; torch < 2.3 was built against numpy 1.x.
-# TORCH_PIP_ARGS: e.g. --index-url https://download.pytorch.org/whl/cpu (small CPU builds).
+# TORCH_PIP_ARGS: extra pip arguments, e.g. an --index-url of PyTorch's CPU-only wheel index (small CPU builds).
 TORCH ?= 2.13.0
 TORCH_VENVS ?= .venvs
 TORCH_VENV := $(TORCH_VENVS)/torch-$(TORCH)
