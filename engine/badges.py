@@ -12,7 +12,7 @@ from pathlib import Path
 
 from engine.notebook import page_downloads
 from engine.page import PageError
-from engine.parser import decode_page, read_page
+from engine.parser import decode_page, parse_page
 from engine.report import Report, combined, trusted_reports, warn
 
 DEVICE_NAMES = {"cpu": "CPU", "cuda": "CUDA"}
@@ -36,11 +36,26 @@ class State:
         self.files: list[tuple[str, Report]] = []
         self.report = Report()
         self.pages: dict[str, list] = {}  # docs path -> blocks, filled as pages are read
+        self.parsed: dict[Path, tuple[str, object]] = {}  # source -> (text, Page), parsed once a build
 
     def load(self, root: Path) -> None:
         self.files = trusted_reports(root)
         self.report = combined(self.files)
         self.pages = {}
+        self.parsed = {}
+
+    def read(self, source: Path, config_file: Path):
+        """(text, Page) of a docs file, parsed once per build (the downloads and the badges
+        both need it); raises PageError for a page the doc tests reject."""
+        if source not in self.parsed:
+            rel = source.relative_to(config_file.parent)
+            try:
+                data = source.read_bytes()
+            except OSError as e:
+                raise PageError(f"{rel}:1: cannot read the page: {e}") from None
+            text = decode_page(data, rel)
+            self.parsed[source] = (text, parse_page(text, rel, config_file))
+        return self.parsed[source]
 
     def verified_on(self, path: str, blocks) -> dict:
         """device -> the run that backs every runnable block of the page as it is now."""
@@ -89,20 +104,19 @@ class State:
         ]
         return "；".join(parts) if parts else "还没有与当前代码对应的通过记录（见网站的验证报告）"
 
-    def downloads(self, root: Path, config_file: Path, docs_dir: Path, site_url: str) -> dict[str, str]:
+    def downloads(self, config_file: Path, docs_dir: Path, site_url: str) -> dict[str, str]:
         """site path -> content: each Q&A page's notebook and script (qa/NAME.ipynb, qa/NAME.py),
         generated from the parsed page the doc tests run."""
         out = {}
         for source in sorted((docs_dir / "qa").glob("*.md")):
             try:
-                page = read_page(source, root, config_file)
+                text, page = self.read(source, config_file)
             except PageError:
                 continue  # the doc tests report it; such a page has no downloads
             if not page.blocks:
                 continue
             uri = source.relative_to(docs_dir).as_posix()
             url = (site_url.rstrip("/") + "/" if site_url else "") + uri[: -len(".md")] + ".html"
-            text = decode_page(source.read_bytes(), page.path)
             verified = self.verified_text(str(page.path), page.blocks)
 
             links = functools.partial(site_link, site_url, uri)
@@ -111,9 +125,8 @@ class State:
         return out
 
     def page_markdown(self, markdown: str, source: Path, config_file: Path, src_uri: str, link: str) -> str:
-        root = config_file.parent
         try:
-            parsed = read_page(source, root, config_file)
+            _, parsed = self.read(source, config_file)
         except PageError:
             return markdown  # the doc tests report it; the page simply gets no badge
         if parsed.blocks:

@@ -23,7 +23,6 @@ TRACEBACK = "Traceback (most recent call last):"
 CONTAINER = re.compile(
     r'^(?P<indent>\s*)(?:!!!|\?\?\?\+?|===\+?)\s*(?P<kind>[\w-]+(?:\s+[\w-]+)*)?\s*(?:"(?P<title>[^"]*)")?\s*$'
 )
-FENCE_OPEN = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})")
 IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)\)(\{[^}]*\})?")
 LINK = re.compile(r"(?<!!)\[(?P<text>[^\]]+)\]\((?P<href>[^)\s]+)\)")
 
@@ -39,17 +38,6 @@ class Cell:
     @property
     def raises(self) -> bool:
         return self.expected is not None and TRACEBACK in self.expected
-
-
-def fence_end(lines: list[str], start: int) -> int:
-    """Index of the line closing the fence opened at lines[start] (0-based)."""
-    m = FENCE_OPEN.match(lines[start])
-    fence = m["fence"]
-    for i in range(start + 1, len(lines)):
-        stripped = lines[i].strip()
-        if stripped.startswith(fence[0] * len(fence)) and set(stripped) == {fence[0]}:
-            return i
-    return len(lines) - 1
 
 
 def prose_markdown(lines: list[str], page_url) -> str:
@@ -93,7 +81,7 @@ def _link(match, page_url) -> str:
 
 def page_cells(text: str, blocks, page_url=no_link) -> list[Cell]:
     """The page in reading order: prose between blocks, then each block.
-    `blocks` are the parsed page's blocks (attributes line, source, notest, output)."""
+    `blocks` are the parsed page's blocks (attributes line, end, source, notest, output)."""
     lines = text.splitlines()
     start = 0
     if lines and lines[0].strip() == "---":
@@ -107,17 +95,15 @@ def page_cells(text: str, blocks, page_url=no_link) -> list[Cell]:
         prose = prose_markdown(lines[pos:opening], page_url)
         if prose.strip():
             cells.append(Cell("markdown", prose))
-        end = fence_end(lines, opening)
-        expected = None
+        end, expected = block.end, None  # both 1-based closing-fence lines: the next prose starts after
         if block.output is not None:
-            expected = block.output.text
-            end = fence_end(lines, block.output.line - 1)
+            end, expected = block.output.end, block.output.text
         source = block.source.rstrip("\n")
         if block.notest is not None:
             cells.append(Cell("shown", source, block.line, reason=block.notest))
         else:
             cells.append(Cell("code", source, block.line, expected))
-        pos = end + 1
+        pos = end
     tail = prose_markdown(lines[pos:], page_url)
     if tail.strip():
         cells.append(Cell("markdown", tail))

@@ -34,6 +34,7 @@ class Block:
     tag: str = "python"
     options: dict[str, str] = field(default_factory=dict)
     identity: str = ""  # set by chain_identities once the page is read
+    end: int = 0  # 1-based line of its closing fence
 
     @property
     def where(self) -> str:

@@ -283,7 +283,19 @@ def parse_page(text: str, rel: Path, config_file: Path) -> Page:
             except SnippetMissingError as e:
                 problems.append(f"{rel}:{line}: snippet include failed: {e}")
         blocks.append(
-            Block(rel, line, len(blocks) + 1, source, includes, opts.get("data-notest"), None, line_map, lang, opts)
+            Block(
+                rel,
+                line,
+                len(blocks) + 1,
+                source,
+                includes,
+                opts.get("data-notest"),
+                None,
+                line_map,
+                lang,
+                opts,
+                end=tok.map[1],
+            )
         )
     problems += check_lines(text, rel, fenced)
     problems += [f"{rel}:{n + 1}: {message}" for n, message in unsafe_includes(text.splitlines(), config_file.parent)]

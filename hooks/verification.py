@@ -26,7 +26,7 @@ def on_config(config, **kwargs):
 def on_files(files, config):
     """Each Q&A page's notebook and script, next to the page (qa/NAME.ipynb, qa/NAME.py)."""
     config_file = Path(config.config_file_path)
-    found = state.downloads(config_file.parent, config_file, Path(config.docs_dir), config.site_url or "")
+    found = state.downloads(config_file, Path(config.docs_dir), config.site_url or "")
     for path, content in found.items():
         files.append(File.generated(config, path, content=content))
     return files
