@@ -150,6 +150,8 @@ def to_notebook(title: str, url: str, verified: str, cells: list[Cell]) -> nbfor
             if cell.raises:
                 meta["tags"] = ["raises-exception"]
             nb.cells.append(v4.new_code_cell(cell.text, metadata=meta))
+    for n, cell in enumerate(nb.cells):
+        cell.id = f"cell-{n}"  # nbformat draws random ids: the same page must give the same file
     return nb
 
 

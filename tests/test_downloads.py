@@ -148,3 +148,13 @@ def ran(request, site, tmp_path_factory) -> dict[tuple[str, Path], list[str]]:
 def test_runs_as_downloaded(kind, page, ran):
     problems = ran[(kind, page)]
     assert not problems, "\n".join(problems)
+
+
+def test_the_same_page_gives_the_same_files():
+    """The downloads are part of the published site: a rebuild must not change them."""
+    from engine.notebook import page_downloads
+
+    page = ROOT / "docs" / "qa" / "sgd-rebind-bug.md"
+    first, second = (page_downloads(parsed(page), page.read_text("utf-8"), "v", "u") for _ in range(2))
+    assert first == second
+    nbformat.validate(nbformat.reads(first[".ipynb"], as_version=4))
