@@ -10,6 +10,7 @@ import posixpath
 from collections import defaultdict
 from pathlib import Path
 
+from engine import fonts
 from engine.notebook import page_downloads
 from engine.page import PageError
 from engine.parser import decode_page, parse_page
@@ -120,7 +121,10 @@ class State:
             verified = self.verified_text(str(page.path), page.blocks)
 
             links = functools.partial(site_link, site_url, uri)
-            for suffix, content in page_downloads(page, text, verified, url, links).items():
+            font = config_file.parent / fonts.FONT
+            sources = [b.source for b in page.blocks if b.notest is None]
+            carried = font.read_bytes() if font.exists() and fonts.uses_matplotlib(sources) else None
+            for suffix, content in page_downloads(page, text, verified, url, links, carried).items():
                 out[uri[: -len(".md")] + suffix] = content
         return out
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.config import pyproject_options
+from engine.fonts import FONT
 from engine.sandbox import call_in_sandbox
 
 
@@ -18,7 +19,7 @@ def draw_figures(root: Path) -> dict[str, str]:
     out = {}
     for module in modules:
         for scheme, dark in (("light", False), ("dark", True)):
-            drawn = call_in_sandbox(root, module, "draw_all", [dark], timeout)
+            drawn = call_in_sandbox(root, module, "draw_all", [dark], timeout, fonts=_fonts(root))
             if not isinstance(drawn, dict) or not all(isinstance(v, str) for v in drawn.values()):
                 raise ValueError(f"{module}.draw_all({dark}) must return {{name: SVG text}}")
             for name, svg in drawn.items():
@@ -26,3 +27,7 @@ def draw_figures(root: Path) -> dict[str, str]:
                     raise ValueError(f"{module}.draw_all: figure name {name!r} is not a plain file name")
                 out[f"assets/figures/{name}-{scheme}.svg"] = svg
     return out
+
+
+def _fonts(root: Path) -> tuple[str, ...]:
+    return (str((root / FONT).resolve()),) if (root / FONT).exists() else ()

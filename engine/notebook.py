@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import nbformat
 from nbformat import v4
 
+from engine import fonts
+
 TRACEBACK = "Traceback (most recent call last):"
 CONTAINER = re.compile(
     r'^(?P<indent>\s*)(?:!!!|\?\?\?\+?|===\+?)\s*(?P<kind>[\w-]+(?:\s+[\w-]+)*)?\s*(?:"(?P<title>[^"]*)")?\s*$'
@@ -128,7 +130,9 @@ def setup_code(verified: str) -> str:
     )
 
 
-def to_notebook(title: str, url: str, verified: str, cells: list[Cell]) -> nbformat.NotebookNode:
+def to_notebook(
+    title: str, url: str, verified: str, cells: list[Cell], font: bytes | None = None
+) -> nbformat.NotebookNode:
     nb = v4.new_notebook()
     nb.metadata.update(
         {
@@ -138,6 +142,8 @@ def to_notebook(title: str, url: str, verified: str, cells: list[Cell]) -> nbfor
     )
     nb.cells.append(v4.new_markdown_cell(f"# {title}\n\n网页版：{url}\n\n{verified}"))
     nb.cells.append(v4.new_code_cell(setup_code(verified), metadata={"page_line": 0, "tags": ["setup"]}))
+    if font is not None:
+        nb.cells.append(v4.new_code_cell(fonts.setup_code(font), metadata={"page_line": 0, "tags": ["setup"]}))
     for cell in cells:
         if cell.kind == "markdown":
             nb.cells.append(v4.new_markdown_cell(cell.text))
@@ -176,8 +182,10 @@ ERROR_PRINT = (
 )
 
 
-def to_script(title: str, url: str, verified: str, cells: list[Cell]) -> str:
+def to_script(title: str, url: str, verified: str, cells: list[Cell], font: bytes | None = None) -> str:
     parts = [f"# {title}\n# 网页版：{url}\n#\n" + setup_code(verified)]
+    if font is not None:
+        parts.append(fonts.setup_code(font))
     for cell in cells:
         if cell.kind == "markdown":
             parts.append(commented(cell.text))
@@ -198,11 +206,14 @@ def to_script(title: str, url: str, verified: str, cells: list[Cell]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def page_downloads(page, text: str, verified: str, url: str, page_url=no_link) -> dict[str, str]:
-    """suffix -> file content: the page's notebook (`.ipynb`) and script (`.py`)."""
+def page_downloads(
+    page, text: str, verified: str, url: str, page_url=no_link, font: bytes | None = None
+) -> dict[str, str]:
+    """suffix -> file content: the page's notebook (`.ipynb`) and script (`.py`); `font`: the
+    figures' CJK font (engine/fonts.py) for a page that draws, carried inline."""
     cells = page_cells(text, page.blocks, page_url)
     title = str(page.meta.get("title") or page.path.stem)
     return {
-        ".ipynb": nbformat.writes(to_notebook(title, url, verified, cells)) + "\n",
-        ".py": to_script(title, url, verified, cells),
+        ".ipynb": nbformat.writes(to_notebook(title, url, verified, cells, font)) + "\n",
+        ".py": to_script(title, url, verified, cells, font),
     }

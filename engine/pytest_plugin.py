@@ -38,6 +38,7 @@ import pytest
 from packaging.version import Version
 
 from engine import config as site_config
+from engine import fonts
 from engine.page import Block, Output, PageError
 from engine.parser import read_page
 from engine.report import OUTCOMES, Entry, Report, Run
@@ -117,6 +118,13 @@ def exact_outputs(config) -> bool:
 
 def has_cuda() -> bool:
     return bool(zygote().hello()["cuda"])
+
+
+def page_fonts(item) -> tuple[str, ...]:
+    """The figures' CJK font for a page that draws with matplotlib (engine/fonts.py)."""
+    font = item.config.rootpath / fonts.FONT
+    sources = [b.source for b in item.parent.page.blocks if b.notest is None]
+    return (str(font),) if font.exists() and fonts.uses_matplotlib(sources) else ()
 
 
 def policy(config) -> Policy:
@@ -336,7 +344,7 @@ class DocBlock(pytest.Item):
         run.failed = self.where  # until it passes
         if run.process is None:  # the first block that runs, even when a data-notest block came first
             try:
-                run.process = zygote().start_page(self.device, policy(self.config), timeout)
+                run.process = zygote().start_page(self.device, policy(self.config), timeout, page_fonts(self))
             except SandboxError as e:
                 pytest.fail(f"{self.where}: {e}", pytrace=False)
             self.config.stash[ISOLATION].setdefault(self.device, run.process.isolation)

@@ -166,7 +166,8 @@ class Zygote:
         _send(self.control, message, fds)
         return _recv(self.control, time.monotonic() + 30)
 
-    def start_page(self, device: str, policy: Policy, timeout: float) -> PageProcess:
+    def start_page(self, device: str, policy: Policy, timeout: float, fonts: tuple[str, ...] = ()) -> PageProcess:
+        """`fonts`: font files registered with matplotlib before the first block (engine/fonts.py)."""
         scratch = tempfile.mkdtemp(prefix="doc-page-")
         user = _unprivileged_user(self.root, self.hello().get("paths")) if policy.strict else None
         if user == "nobody":
@@ -182,6 +183,7 @@ class Zygote:
             "read_only": str(self.root) if policy.strict else None,
             "memory_limit": limit,
             "threads": policy.threads,
+            "fonts": [str(f) for f in fonts],
         }
         try:
             reply = self._ask(request, [theirs.fileno()])
@@ -275,12 +277,14 @@ class PageProcess:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def call_in_sandbox(root: Path, module: str, function: str, args: list, timeout: float, policy: Policy | None = None):
+def call_in_sandbox(
+    root: Path, module: str, function: str, args: list, timeout: float, policy: Policy | None = None, fonts=()
+):
     """Run `module.function(*args)` (repository code, e.g. the figures) in a page process
     and return its JSON-able result: build-time code never runs in the build process."""
     zygote = Zygote(root)
     try:
-        page = zygote.start_page("cpu", policy or Policy(), timeout)
+        page = zygote.start_page("cpu", policy or Policy(), timeout, fonts)
         try:
             reply = page.request({"op": "call", "module": module, "function": function, "args": args}, timeout)
         except BlockTimeout:

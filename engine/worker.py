@@ -291,11 +291,22 @@ def _call(request):
         sys.stdout = saved
 
 
+def _register_fonts(paths):
+    """The figures' CJK font subset (engine/fonts.py), for a page that draws with matplotlib:
+    what the downloaded notebook's setup cell does, so the page draws the same glyphs."""
+    if paths:
+        from matplotlib import font_manager
+
+        for path in paths:
+            font_manager.fontManager.addfont(path)
+
+
 def page_process(sock, request):
     try:
         isolation = _isolate(request)
         isolation.update(_reset_torch(request["device"], request.get("threads")))
         random.seed(0)
+        _register_fonts(request.get("fonts") or [])
         send(sock, {"ready": True, "isolation": isolation, "pid": os.getpid()})
     except BaseException as e:  # noqa: B036
         try:

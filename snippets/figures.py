@@ -52,7 +52,8 @@ def _style(dark):
         "svg.hashsalt": "figures",
         "svg.fonttype": "path",
         "font.family": "sans-serif",
-        "font.sans-serif": ["Noto Sans CJK SC", "DejaVu Sans"],
+        # 网站自带的中文字体子集（snippets/fonts/，SIL OFL 1.1）；没有它时用系统里的 Noto Sans CJK SC
+        "font.sans-serif": ["QA Figures CJK", "Noto Sans CJK SC", "DejaVu Sans"],
     }
 
 

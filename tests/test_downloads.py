@@ -158,3 +158,57 @@ def test_the_same_page_gives_the_same_files():
     first, second = (page_downloads(parsed(page), page.read_text("utf-8"), "v", "u") for _ in range(2))
     assert first == second
     nbformat.validate(nbformat.reads(first[".ipynb"], as_version=4))
+
+
+def test_the_figure_font_has_every_label_character(tmp_path):
+    """The committed font subset (engine/fonts.py) covers every character the figure code
+    writes; a new label character is found (then: `python -m engine.fonts`)."""
+    from engine import fonts
+
+    assert fonts.missing_characters(ROOT) == set(), (
+        "a figure label has characters the font lacks: python -m engine.fonts"
+    )
+    (tmp_path / fonts.FONT).parent.mkdir(parents=True)
+    (tmp_path / fonts.FONT).write_bytes((ROOT / fonts.FONT).read_bytes())
+    (tmp_path / "snippets" / "figures_new.py").write_text('LABEL = "学习率龘"\n', "utf-8")
+    assert fonts.missing_characters(tmp_path) == {"龘"}
+
+
+def without_cjk_fonts(command: list[str], cwd: Path, tmp: Path) -> subprocess.CompletedProcess:
+    """Run `command` where no font is installed: its own mount namespace with an empty
+    /usr/share/fonts, and an empty matplotlib cache (which would remember the fonts)."""
+    cache = tmp / f"mpl-{len(list(tmp.iterdir()))}"
+    cache.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"MPLCONFIGDIR": str(cache)}
+    hidden = 'mount -t tmpfs none /usr/share/fonts && exec "$@"'
+    return subprocess.run(
+        ["unshare", "--mount", "sh", "-c", hidden, "sh", *command],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=600,
+    )
+
+
+def test_figures_draw_where_no_cjk_font_is_installed(site, tmp_path):
+    """A downloaded script that draws (optimizer-trajectories) carries the font and draws its
+    Chinese labels on a machine without CJK fonts; the same script without its font cell
+    draws boxes there ("Glyph … missing"), so the machine really has none."""
+    probe = subprocess.run(["unshare", "--mount", "true"], capture_output=True)
+    if probe.returncode != 0 or not Path("/usr/share/fonts").is_dir():
+        pytest.skip(f"cannot hide the installed fonts here (unshare --mount: {probe.stderr.decode().strip()})")
+    drawing = sorted(p for p in (site / "qa").glob("*.py") if "QAFiguresCJK" in p.read_text("utf-8"))
+    assert "optimizer-trajectories.py" in [p.name for p in drawing]
+    for script in drawing:
+        with_font = without_cjk_fonts([sys.executable, "-W", "always", str(script)], tmp_path, tmp_path)
+        assert with_font.returncode == 0, with_font.stderr[-1500:]
+        assert "missing from font" not in with_font.stderr, f"{script.name}: {with_font.stderr[-1500:]}"
+        text = script.read_text("utf-8")
+        start = text.index("# 图里的中文用网站自带的字体")
+        end = text.index("font_manager.fontManager.addfont(_font)") + len("font_manager.fontManager.addfont(_font)")
+        bare = tmp_path / f"bare-{script.name}"
+        bare.write_text(text[:start] + text[end:], "utf-8")
+        without = without_cjk_fonts([sys.executable, "-W", "always", str(bare)], tmp_path, tmp_path)
+        assert without.returncode == 0, without.stderr[-1500:]
+        assert "missing from font" in without.stderr, f"{script.name}: CJK glyphs found without the font"
