@@ -32,6 +32,14 @@ def site_link(site_url: str, uri: str, href: str) -> str:
     return site_url.rstrip("/") + "/" + path.replace(".md", ".html") + (f"#{anchor}" if anchor else "")
 
 
+def site_figure(figures: dict[str, str], uri: str, src: str) -> str | None:
+    """The SVG a page's image points at, if the build drew it."""
+    target = src.partition("#")[0]
+    if "://" in target or not target:
+        return None
+    return figures.get(posixpath.normpath(posixpath.join(posixpath.dirname(uri), target)))
+
+
 class State:
     def __init__(self):
         self.files: list[tuple[str, Report]] = []
@@ -105,9 +113,12 @@ class State:
         ]
         return "；".join(parts) if parts else "还没有与当前代码对应的通过记录（见网站的验证报告）"
 
-    def downloads(self, config_file: Path, docs_dir: Path, site_url: str) -> dict[str, str]:
+    def downloads(
+        self, config_file: Path, docs_dir: Path, site_url: str, figures: dict[str, str] | None = None
+    ) -> dict[str, str]:
         """site path -> content: each Q&A page's notebook and script (qa/NAME.ipynb, qa/NAME.py),
-        generated from the parsed page the doc tests run."""
+        generated from the parsed page the doc tests run; `figures`: site path -> SVG the build
+        drew, shown in the notebook."""
         out = {}
         for source in sorted((docs_dir / "qa").glob("*.md")):
             try:
@@ -124,7 +135,8 @@ class State:
             font = config_file.parent / fonts.FONT
             sources = [b.source for b in page.blocks if b.notest is None]
             carried = font.read_bytes() if font.exists() and fonts.uses_matplotlib(sources) else None
-            for suffix, content in page_downloads(page, text, verified, url, links, carried).items():
+            figure = functools.partial(site_figure, figures or {}, uri)
+            for suffix, content in page_downloads(page, text, verified, url, links, carried, figure).items():
                 out[uri[: -len(".md")] + suffix] = content
         return out
 

@@ -14,7 +14,7 @@ import io
 import re
 import textwrap
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import nbformat
 from nbformat import v4
@@ -26,6 +26,7 @@ CONTAINER = re.compile(
     r'^(?P<indent>\s*)(?:!!!|\?\?\?\+?|===\+?)\s*(?P<kind>[\w-]+(?:\s+[\w-]+)*)?\s*(?:"(?P<title>[^"]*)")?\s*$'
 )
 IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)\)(\{[^}]*\})?")
+ATTACHMENT = re.compile(r"!\[(?P<alt>[^\]]*)\]\(attachment:[^)\s]+\)")
 LINK = re.compile(r"(?<!!)\[(?P<text>[^\]]+)\]\((?P<href>[^)\s]+)\)")
 
 
@@ -36,17 +37,23 @@ class Cell:
     line: int = 0  # the block's line on the page (code cells)
     expected: str | None = None  # the page's output block, in the page's form
     reason: str | None = None  # why a "shown" block is not run
+    attachments: dict[str, str] = field(default_factory=dict)  # markdown: file name -> SVG text
 
     @property
     def raises(self) -> bool:
         return self.expected is not None and TRACEBACK in self.expected
 
 
-def prose_markdown(lines: list[str], page_url) -> str:
+def no_figure(src: str) -> str | None:
+    return None
+
+
+def prose_markdown(lines: list[str], page_url, figure=no_figure, attachments: dict | None = None) -> str:
     """Material-only syntax turned into plain Markdown a notebook renders: admonition,
-    details and tab headers become bold titles and their bodies are dedented; figures
-    (drawn by the site build) become a pointer to the page; links to other pages point
-    to the site."""
+    details and tab headers become bold titles and their bodies are dedented; a figure
+    the site build drew becomes an attachment of the cell when `figure(src)` gives its SVG
+    (the light one: its glyphs are paths, so it needs no font), else a pointer to the page;
+    links to other pages point to the site."""
     out: list[str] = []
     body_indent: int | None = None
     for line in lines:
@@ -62,10 +69,19 @@ def prose_markdown(lines: list[str], page_url) -> str:
             line = line[4:]
         if "#only-dark" in line:
             continue
-        line = IMAGE.sub(lambda i: f"（图：{i['alt']}，见网页版）", line)
+        line = IMAGE.sub(lambda i: _image(i, figure, attachments), line)
         line = LINK.sub(lambda k: _link(k, page_url), line)
         out.append(line)
     return "\n".join(out).strip("\n")
+
+
+def _image(match, figure, attachments) -> str:
+    svg = figure(match["src"]) if attachments is not None else None
+    if svg is None:
+        return f"（图：{match['alt']}，见网页版）"
+    name = match["src"].split("#")[0].rsplit("/", 1)[-1]
+    attachments[name] = svg
+    return f"![{match['alt']}](attachment:{name})"
 
 
 def no_link(href: str) -> str:
@@ -81,7 +97,7 @@ def _link(match, page_url) -> str:
     return f"[{match['text']}]({target})" if target else match["text"]
 
 
-def page_cells(text: str, blocks, page_url=no_link) -> list[Cell]:
+def page_cells(text: str, blocks, page_url=no_link, figure=no_figure) -> list[Cell]:
     """The page in reading order: prose between blocks, then each block.
     `blocks` are the parsed page's blocks (attributes line, end, source, notest, output)."""
     lines = text.splitlines()
@@ -94,9 +110,10 @@ def page_cells(text: str, blocks, page_url=no_link) -> list[Cell]:
     pos = start
     for block in blocks:
         opening = block.line - 1
-        prose = prose_markdown(lines[pos:opening], page_url)
+        attachments: dict[str, str] = {}
+        prose = prose_markdown(lines[pos:opening], page_url, figure, attachments)
         if prose.strip():
-            cells.append(Cell("markdown", prose))
+            cells.append(Cell("markdown", prose, attachments=attachments))
         end, expected = block.end, None  # both 1-based closing-fence lines: the next prose starts after
         if block.output is not None:
             end, expected = block.output.end, block.output.text
@@ -106,9 +123,10 @@ def page_cells(text: str, blocks, page_url=no_link) -> list[Cell]:
         else:
             cells.append(Cell("code", source, block.line, expected))
         pos = end
-    tail = prose_markdown(lines[pos:], page_url)
+    attachments = {}
+    tail = prose_markdown(lines[pos:], page_url, figure, attachments)
     if tail.strip():
-        cells.append(Cell("markdown", tail))
+        cells.append(Cell("markdown", tail, attachments=attachments))
     return cells
 
 
@@ -146,7 +164,10 @@ def to_notebook(
         nb.cells.append(v4.new_code_cell(fonts.setup_code(font), metadata={"page_line": 0, "tags": ["setup"]}))
     for cell in cells:
         if cell.kind == "markdown":
-            nb.cells.append(v4.new_markdown_cell(cell.text))
+            md = v4.new_markdown_cell(cell.text)
+            if cell.attachments:
+                md.attachments = {name: {"image/svg+xml": svg} for name, svg in cell.attachments.items()}
+            nb.cells.append(md)
         elif cell.kind == "shown":
             nb.cells.append(
                 v4.new_markdown_cell(f"网页上展示、但不运行的代码（{cell.reason}）：\n\n```python\n{cell.text}\n```")
@@ -188,7 +209,7 @@ def to_script(title: str, url: str, verified: str, cells: list[Cell], font: byte
         parts.append(fonts.setup_code(font))
     for cell in cells:
         if cell.kind == "markdown":
-            parts.append(commented(cell.text))
+            parts.append(commented(ATTACHMENT.sub(lambda i: f"（图：{i['alt']}，见网页版）", cell.text)))
         elif cell.kind == "shown":
             parts.append(f"# 网页上展示、但不运行的代码（{cell.reason}）：\n" + commented(cell.text))
         elif cell.raises:
@@ -207,11 +228,11 @@ def to_script(title: str, url: str, verified: str, cells: list[Cell], font: byte
 
 
 def page_downloads(
-    page, text: str, verified: str, url: str, page_url=no_link, font: bytes | None = None
+    page, text: str, verified: str, url: str, page_url=no_link, font: bytes | None = None, figure=no_figure
 ) -> dict[str, str]:
     """suffix -> file content: the page's notebook (`.ipynb`) and script (`.py`); `font`: the
     figures' CJK font (engine/fonts.py) for a page that draws, carried inline."""
-    cells = page_cells(text, page.blocks, page_url)
+    cells = page_cells(text, page.blocks, page_url, figure)
     title = str(page.meta.get("title") or page.path.stem)
     return {
         ".ipynb": nbformat.writes(to_notebook(title, url, verified, cells, font)) + "\n",

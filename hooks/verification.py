@@ -26,7 +26,9 @@ def on_config(config, **kwargs):
 def on_files(files, config):
     """Each Q&A page's notebook and script, next to the page (qa/NAME.ipynb, qa/NAME.py)."""
     config_file = Path(config.config_file_path)
-    found = state.downloads(config_file, Path(config.docs_dir), config.site_url or "")
+    drawn = (f for f in files if f.src_uri.startswith("assets/figures/") and f.src_uri.endswith(".svg"))
+    figures = {f.src_uri: f.content_string for f in drawn}
+    found = state.downloads(config_file, Path(config.docs_dir), config.site_url or "", figures)
     for path, content in found.items():
         files.append(File.generated(config, path, content=content))
     return files

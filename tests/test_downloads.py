@@ -212,3 +212,24 @@ def test_figures_draw_where_no_cjk_font_is_installed(site, tmp_path):
         without = without_cjk_fonts([sys.executable, "-W", "always", str(bare)], tmp_path, tmp_path)
         assert without.returncode == 0, without.stderr[-1500:]
         assert "missing from font" in without.stderr, f"{script.name}: CJK glyphs found without the font"
+
+
+def test_notebooks_show_the_pages_figures(site):
+    """Every figure a page shows is in its notebook as an attachment, the very SVG the site
+    serves (glyphs drawn as paths: no font needed), not a pointer to the web page."""
+    import re
+
+    figures = {}
+    for page in PAGES:
+        shown = re.findall(
+            r"!\[[^\]]*\]\(\.\./assets/figures/([\w-]+-light\.svg)#only-light\)", page.read_text("utf-8")
+        )
+        if shown:
+            figures[page.stem] = shown
+    assert "optimizer-trajectories" in figures and "d2l-sgd-momentum" in figures
+    for stem, names in figures.items():
+        nb = nbformat.read(site / "qa" / f"{stem}.ipynb", as_version=4)
+        attached = {n: a["image/svg+xml"] for c in nb.cells for n, a in c.get("attachments", {}).items()}
+        for name in names:
+            assert attached.get(name) == (site / "assets" / "figures" / name).read_text("utf-8"), f"{stem}: {name}"
+            assert any(f"(attachment:{name})" in c.source for c in nb.cells if c.cell_type == "markdown")
