@@ -51,6 +51,7 @@ from engine.sandbox import (
     Zygote,
     protect_judge,
 )
+from engine.scheduler import PageJob, Scheduler
 
 DEVICES = ("cpu", "cuda")
 OUTPUT_DIFFERS = "output-differs"  # an outcome of its own in the report (engine/report.py)
@@ -63,6 +64,7 @@ MACHINE = pytest.StashKey[dict]()  # under xdist: what a worker's zygote said
 ISOLATION = pytest.StashKey[dict]()  # device -> isolation the page processes had
 SHARD = pytest.StashKey[set]()  # --shard I/N: the pages of this shard
 STARTED = pytest.StashKey[str]()
+SCHEDULER = pytest.StashKey[Scheduler]()
 
 _zygote: Zygote | None = None
 _config = None  # set in pytest_configure: pytest_runtest_logreport gets no config
@@ -127,8 +129,30 @@ def page_fonts(item) -> tuple[str, ...]:
     return (str(font),) if font.exists() and fonts.uses_matplotlib(sources) else ()
 
 
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def jobs(config) -> int:
+    """How many pages run at once (doc_jobs): one per core by default; 1 under xdist, whose
+    workers are the parallelism, and with --update-output or -x (a run that may stop early)."""
+    value = config.getini("doc_jobs").strip()
+    if hasattr(config, "workerinput") or config.getoption("update_output") or config.getoption("exitfirst", False):
+        return 1
+    if value == "auto":
+        return cores()
+    if not value.isdigit() or int(value) < 1:
+        raise pytest.UsageError(f"doc_jobs = {value!r}: write a number of pages to run at once, or auto")
+    return int(value)
+
+
 def policy(config) -> Policy:
     threads = 1 if hasattr(config, "workerinput") else None  # xdist: one core per worker
+    if threads is None and jobs(config) > 1:
+        threads = max(1, cores() // jobs(config))  # pages side by side share the cores
     return Policy(
         memory_limit_cpu=site_config.parse_size(config.getini("doc_memory_limit_cpu")),
         memory_limit_cuda=site_config.parse_size(config.getini("doc_memory_limit_cuda")),
@@ -142,6 +166,7 @@ def pytest_addoption(parser):
     parser.addini("doc_memory_limit_cpu", "address-space cap of a CPU page process (16G; none)", default="16G")
     parser.addini("doc_memory_limit_cuda", "address-space cap of a CUDA page process", default="none")
     parser.addini("doc_isolation", "strict: no network, read-only repo, unprivileged (as root); off", default="strict")
+    parser.addini("doc_jobs", "pages run at once, each in its own process (auto: one per core)", default="auto")
     parser.addini(
         "doc_preload",
         "modules the page-process starter imports once, so pages do not each pay for them",
@@ -208,6 +233,8 @@ def pytest_configure(config):
 
 def pytest_unconfigure(config):
     global _zygote
+    if SCHEDULER in config.stash:
+        config.stash[SCHEDULER].close()
     if _zygote is not None:
         _zygote.close()
         _zygote = None
@@ -215,6 +242,35 @@ def pytest_unconfigure(config):
 
 def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: item.get_closest_marker("after_doc_tests") is not None)  # stable sort
+
+
+def pytest_collection_finish(session):
+    """Pages whose every block on a device is selected run ahead, doc_jobs at a time
+    (engine/scheduler.py); a partial selection runs block by block, in its tests."""
+    config = session.config
+    if config.getoption("collectonly") or jobs(config) < 2 or not session.items:
+        return
+    groups: dict[tuple, list[DocBlock]] = {}
+    for item in session.items:
+        if isinstance(item, DocBlock):
+            groups.setdefault((item.parent, item.device), []).append(item)
+    scheduler = None
+    timeout = float(config.getini("doc_block_timeout"))
+    for (parent, device), items in groups.items():
+        if [i.block.index for i in items] != [b.index for b in parent.page.blocks]:
+            continue
+        if scheduler is None:
+            scheduler = config.stash[SCHEDULER] = Scheduler(jobs(config), timeout)
+        first = items[0]
+        scheduler.submit(
+            PageJob(
+                page=str(first.block.page),
+                device=device,
+                blocks=parent.page.blocks,
+                start=lambda first=first: zygote().start_page(first.device, policy(config), timeout, page_fonts(first)),
+                applies=lambda first=first: first.runs_here() is None,
+            )
+        )
 
 
 def site_paths(config) -> tuple[Path, Path]:
@@ -323,6 +379,39 @@ class DocBlock(pytest.Item):
     def where(self) -> str:
         return f"{self.block.where} [{self.device}]"
 
+    def below_torch_min(self) -> str | None:
+        needs = self.parent.page.meta.get("torch_min")
+        have = zygote().hello()["torch"]
+        below = needs and Version(have.split("+")[0]) < Version(str(needs))
+        if below and not self.config.getoption("run_below_torch_min"):
+            return f"the page needs torch >= {needs}; this is {have}"
+        return None
+
+    def runs_here(self) -> str | None:
+        """Why no block of this page runs on this device here (None: they run)."""
+        if self.device == "cuda" and not has_cuda():
+            return NO_CUDA
+        return self.below_torch_min()
+
+    def answer(self, run: PageRun, timeout: float) -> dict:
+        """The block's answer from its page process: run ahead by the scheduler, or here."""
+        scheduler = self.config.stash.get(SCHEDULER, None)
+        ahead = scheduler.result(str(self.block.page), self.device) if scheduler is not None else None
+        if ahead is not None:
+            if ahead.start_error is not None:
+                raise ahead.start_error
+            self.config.stash[ISOLATION].setdefault(self.device, ahead.isolation)
+            answer = ahead.answers.get(self.block.index)
+            if answer is None:  # cannot happen: the scheduler stops exactly where the tests skip
+                raise SandboxError("the page's run ahead stopped before this block")
+            if isinstance(answer, SandboxError):
+                raise answer
+            return answer
+        if run.process is None:  # the first block that runs, even when a data-notest block came first
+            run.process = zygote().start_page(self.device, policy(self.config), timeout, page_fonts(self))
+            self.config.stash[ISOLATION].setdefault(self.device, run.process.isolation)
+        return run.process.run_block(self.block.source, str(self.block.page), self.block.line, timeout)
+
     def runtest(self):
         if self.device == "cuda" and not has_cuda():  # asked here: collection need not wait for torch
             pytest.skip(NO_CUDA)
@@ -334,22 +423,14 @@ class DocBlock(pytest.Item):
         if self.block.notest is not None:
             run.done += 1
             pytest.skip(f"not run (data-notest): {self.block.notest}")
-        needs = self.parent.page.meta.get("torch_min")
-        have = zygote().hello()["torch"]
-        below = needs and Version(have.split("+")[0]) < Version(str(needs))
-        if below and not self.config.getoption("run_below_torch_min"):
+        below = self.below_torch_min()
+        if below:
             run.done += 1
-            pytest.skip(f"the page needs torch >= {needs}; this is {have}")
+            pytest.skip(below)
         timeout = float(self.config.getini("doc_block_timeout"))
         run.failed = self.where  # until it passes
-        if run.process is None:  # the first block that runs, even when a data-notest block came first
-            try:
-                run.process = zygote().start_page(self.device, policy(self.config), timeout, page_fonts(self))
-            except SandboxError as e:
-                pytest.fail(f"{self.where}: {e}", pytrace=False)
-            self.config.stash[ISOLATION].setdefault(self.device, run.process.isolation)
         try:
-            reply = run.process.run_block(self.block.source, str(self.block.page), self.block.line, timeout)
+            reply = self.answer(run, timeout)
         except BlockTimeout:
             pytest.fail(
                 f"{self.block.where}: block still running after {timeout:g} s (doc_block_timeout in pyproject.toml); "
@@ -363,7 +444,10 @@ class DocBlock(pytest.Item):
                 pytrace=False,
             )
         except SandboxError as e:
+            if "did not start" in str(e) or "run ahead" in str(e):
+                pytest.fail(f"{self.where}: {e}", pytrace=False)
             pytest.fail(f"{self.where}: the page's process answered nonsense ({e}); it was killed", pytrace=False)
+        self.ran_s = reply["duration_s"]  # the block's own time, whether it ran ahead or here
         run.done += 1
         error = reply["error"]
         if error is None or self.block.output is not None:
@@ -449,7 +533,7 @@ def pytest_runtest_makereport(item, call):
             "identity": item.block.identity,
             "device": item.device,
             "outcome": OUTPUT_DIFFERS if hasattr(report, "wasxfail") else report.outcome,
-            "duration_s": round(call.duration, 4),
+            "duration_s": round(getattr(item, "ran_s", call.duration), 4),
             "isolation": _isolation_text(item.config.stash[ISOLATION].get(item.device, {})),
         }
         # user_properties travel with the report, also from xdist workers to the controller.

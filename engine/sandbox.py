@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,19 +153,22 @@ class Zygote:
         child.close()
         self.control = judge
         self._hello: dict | None = None
+        self.lock = threading.RLock()
 
     def hello(self) -> dict:
-        if self._hello is None:
-            try:
-                self._hello = _recv(self.control, time.monotonic() + START_TIMEOUT)
-            except SandboxError as e:
-                raise SandboxError(f"the page-process starter (engine/worker.py) did not start: {e}") from None
-        return self._hello
+        with self.lock:
+            if self._hello is None:
+                try:
+                    self._hello = _recv(self.control, time.monotonic() + START_TIMEOUT)
+                except SandboxError as e:
+                    raise SandboxError(f"the page-process starter (engine/worker.py) did not start: {e}") from None
+            return self._hello
 
     def _ask(self, message: dict, fds=()) -> dict:
         self.hello()
-        _send(self.control, message, fds)
-        return _recv(self.control, time.monotonic() + 30)
+        with self.lock:  # pages start from several threads (doc_jobs): one question at a time
+            _send(self.control, message, fds)
+            return _recv(self.control, time.monotonic() + 30)
 
     def start_page(self, device: str, policy: Policy, timeout: float, fonts: tuple[str, ...] = ()) -> PageProcess:
         """`fonts`: font files registered with matplotlib before the first block (engine/fonts.py)."""
@@ -204,7 +208,8 @@ class Zygote:
     def end(self, pid: int) -> None:
         """Have the zygote reap the page process and kill what it left behind (no answer)."""
         try:
-            _send(self.control, {"op": "end", "pid": pid})
+            with self.lock:
+                _send(self.control, {"op": "end", "pid": pid})
         except OSError:
             pass
 
