@@ -170,6 +170,19 @@ def escape_front_matter(meta: dict) -> dict:
     return safe
 
 
+def escape_nav_titles(items) -> None:
+    """Titles written in mkdocs.yml's nav (`make page` puts a contributor's title there) as
+    text: the theme prints nav titles unescaped. Page titles from front matter are escaped
+    with the front matter; a page's nav title overrides it and is escaped here."""
+    for item in items:
+        if getattr(item, "is_page", False):
+            if "title" in vars(item) and item.title is not None and not isinstance(item.title, Markup):
+                item.title = escape_text(item.title)  # set only where the nav names it
+        elif item.title is not None and not isinstance(item.title, Markup):
+            item.title = escape_text(item.title)
+        escape_nav_titles(getattr(item, "children", None) or [])
+
+
 # Written as character references, which Markdown shows as the character and never reads
 # as syntax: links and images ([ ]), emphasis (* _), attribute lists ({ }), math (\( \[ $).
 MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]{}$]")

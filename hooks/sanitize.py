@@ -9,9 +9,14 @@ import logging
 from markupsafe import Markup
 from mkdocs.plugins import event_priority
 
-from engine.sanitize import escape_front_matter, escape_text, removed_markup, sanitize_html
+from engine.sanitize import escape_front_matter, escape_nav_titles, escape_text, removed_markup, sanitize_html
 
 log = logging.getLogger("mkdocs.hooks.sanitize")
+
+
+def on_nav(nav, **kwargs):
+    escape_nav_titles(nav.items)
+    return nav
 
 
 @event_priority(100)  # before the tags and search plugins and the other hooks read page.meta

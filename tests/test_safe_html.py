@@ -146,7 +146,8 @@ NAV = """\
   - tags.md
   - vectors.md
   - legit.md
-  - 问答:
+  - "<img src=x onerror=alert(/nav-page/.source)>": navtitle.md
+  - "<svg onload=alert(/nav-section/.source)>":
       - qa/fm.md
 """
 
@@ -156,6 +157,7 @@ PAGES = {
     "docs/tags.md": "# Tags\n\n<!-- material/tags -->\n",
     "docs/vectors.md": VECTORS,
     "docs/legit.md": LEGIT,
+    "docs/navtitle.md": "# 导航标题由 mkdocs.yml 给出\n",
     "docs/qa/fm.md": FRONT_MATTER,
     "docs/assets/x.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>\n',
 }
@@ -306,6 +308,15 @@ def test_payloads_are_shown_as_text(payload_site):
     assert "<img src=x onerror=alert(/fm-tag/.source)>" in tags
 
 
+def test_nav_titles_are_shown_as_text(payload_site):
+    """Titles written in mkdocs.yml's nav (a page's and a section's) reach the HTML as text."""
+    site, _ = payload_site
+    page = BeautifulSoup((site / "legit.html").read_text("utf-8"), "html.parser")
+    labels = [a.get_text(" ", strip=True) for a in page.select("nav.md-nav a, nav.md-nav label")]
+    assert "<img src=x onerror=alert(/nav-page/.source)>" in labels, labels
+    assert any("<svg onload=alert(/nav-section/.source)>" in label for label in labels), labels
+
+
 def test_search_index_holds_no_markup_from_front_matter(payload_site):
     site, _ = payload_site
     index = json.loads((site / "search" / "search_index.json").read_text("utf-8"))
@@ -424,6 +435,7 @@ def test_payloads_run_in_chromium_only_without_the_sanitizer(payload_site, unpro
     # The vectors are real: without hooks/sanitize.py and hooks/csp.py these run in the
     # browser (on main, before them, these and the question index's ran).
     assert {"svg", "img", "details", "admonition-title", "tab-title", "fm-title", "fm-tag", "js-link"} <= before, before
+    assert {"nav-page", "nav-section"} <= before, before  # titles from mkdocs.yml's nav
     after = dialogs_on(payload_site[0], PAGES_TO_OPEN, click="article a:not([href])", search="标题")
     assert after == [], after
 
