@@ -228,6 +228,13 @@ def read_page(path: Path, root: Path, config_file: Path) -> Page:
     return parse_page(decode_page(data, rel), rel, config_file)
 
 
+def fences(text: str, tokens=None) -> list[tuple[int, int, str]]:
+    """(first line, line after the closing fence, info string) of every code fence, 0-based,
+    also inside admonitions, details and tabs: the page rules (engine/style.py) use these."""
+    tokens = markdown_parser().parse(text) if tokens is None else tokens
+    return [(tok.map[0], tok.map[1], tok.info) for tok in tokens if tok.type == "fence" and tok.map]
+
+
 def parse_page(text: str, rel: Path, config_file: Path) -> Page:
     tokens = markdown_parser().parse(text)
     meta: dict = {}
@@ -301,7 +308,7 @@ def parse_page(text: str, rel: Path, config_file: Path) -> Page:
     problems += [f"{rel}:{n + 1}: {message}" for n, message in unsafe_includes(text.splitlines(), config_file.parent)]
     if rel.parts[:2] == ("docs", "qa"):
         problems += check_qa_front_matter(meta, rel, front_matter)
-        problems += check_structure(str(rel), text)
+        problems += check_structure(str(rel), text, fences(text, tokens))
     if problems:
         raise PageError("\n".join(problems))
     chain_identities(blocks)

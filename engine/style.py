@@ -13,7 +13,6 @@ import yaml
 # The sections in the order every Q&A page has them; 逐行解释 only where 问题 shows code.
 REQUIRED = ("问题", "简短回答", "动手跑一遍", "常见误区", "参考")
 LINE_BY_LINE = "逐行解释"
-FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+\1")
 
 
@@ -30,8 +29,15 @@ def load_glossary(path: Path) -> list[Term]:
     return [Term(e["term"], e["means"], tuple(e.get("avoid", ())), tuple(e.get("synonyms", ()))) for e in entries]
 
 
-def body_lines(text: str) -> list[tuple[int, str, bool]]:
-    """(line number, line, inside a fence) for the page after its front matter."""
+def body_lines(text: str, fences=None) -> list[tuple[int, str, bool]]:
+    """(line number, line, inside a fence) for the page after its front matter. `fences`:
+    the parser's fences (engine.parser.fences) — one fence scanner for the tests and these
+    rules; found from `text` when not given."""
+    if fences is None:
+        from engine.parser import fences as find  # the parser imports this module
+
+        fences = find(text)
+    fenced = {n for start, end, _ in fences for n in range(start, end)}
     lines = text.splitlines()
     start = 0
     if lines and lines[0].strip() == "---":
@@ -39,33 +45,24 @@ def body_lines(text: str) -> list[tuple[int, str, bool]]:
             if lines[i].strip() == "---":
                 start = i + 1
                 break
-    out, fence = [], None
-    for i in range(start, len(lines)):
-        line = lines[i]
-        m = FENCE.match(line)
-        if fence is None and m:
-            fence = m.group(1)
-            out.append((i + 1, line, True))
-            continue
-        if fence is not None:
-            out.append((i + 1, line, True))
-            if line.strip().startswith(fence) and line.strip().strip(fence[0]) == "":
-                fence = None
-            continue
-        out.append((i + 1, line, False))
-    return out
+    return [(i + 1, lines[i], i in fenced) for i in range(start, len(lines))]
 
 
-def headings(text: str) -> list[tuple[int, str]]:
+def headings(text: str, fences=None) -> list[tuple[int, str]]:
     """The `## ` headings outside code fences, with their line numbers."""
-    return [(n, line[3:].strip()) for n, line, in_fence in body_lines(text) if not in_fence and line.startswith("## ")]
+    lines = body_lines(text, fences)
+    return [(n, line[3:].strip()) for n, line, in_fence in lines if not in_fence and line.startswith("## ")]
 
 
-def check_structure(rel: str, text: str) -> list[str]:
-    found = headings(text)
+def check_structure(rel: str, text: str, fences=None) -> list[str]:
+    if fences is None:
+        from engine.parser import fences as find
+
+        fences = find(text)
+    found = headings(text, fences)
     titles = [t for _, t in found]
     problems = []
-    for n, line, in_fence in body_lines(text):
+    for n, line, in_fence in body_lines(text, fences):
         title = line.lstrip("#").strip()
         if not in_fence and line.startswith("#") and re.match(r"证据\s*\d", title):
             problems.append(f"{rel}:{n}: heading '{title}': say what the section shows, not '证据 N'")
@@ -80,7 +77,7 @@ def check_structure(rel: str, text: str) -> list[str]:
         problems.append(f"{rel}:{where}: sections out of order: expected {' → '.join(REQUIRED)}")
     if titles[0] != "问题":
         problems.append(f"{rel}:{found[0][0]}: the first section must be '## 问题', not '## {titles[0]}'")
-    if question_shows_code(text):
+    if question_shows_code(text, fences):
         if LINE_BY_LINE not in titles:
             where = found[titles.index("问题")][0]
             problems.append(f"{rel}:{where}: 问题 shows code: add '## {LINE_BY_LINE}' before 动手跑一遍")
@@ -90,32 +87,31 @@ def check_structure(rel: str, text: str) -> list[str]:
     return problems
 
 
-def question_shows_code(text: str) -> bool:
+def question_shows_code(text: str, fences) -> bool:
     """Whether the 问题 section has a Python code fence (the code the question is about)."""
-    inside = False
-    for _, line, in_fence in body_lines(text):
-        if not in_fence and line.startswith("## "):
-            if inside:
-                return False
-            inside = line[3:].strip() == "问题"
-        elif inside and in_fence and re.match(r"\s*`{3,}\s*(\{\s*\.)?(python|py)\b", line):
-            return True
-    return False
+    found = headings(text, fences)
+    start = next((n for n, title in found if title == "问题"), None)
+    if start is None:
+        return False
+    end = next((n for n, _ in found if n > start), len(text.splitlines()) + 1)
+    return any(
+        start < first + 1 < end and re.match(r"(\{\s*\.)?(python|py)\b", info.strip()) for first, _, info in fences
+    )
 
 
-def prose(text: str) -> list[tuple[int, str]]:
+def prose(text: str, fences=None) -> list[tuple[int, str]]:
     """Lines a reader reads as the site's own words: not code, not quotations (`>`)."""
     out = []
-    for n, line, in_fence in body_lines(text):
+    for n, line, in_fence in body_lines(text, fences):
         if in_fence or line.lstrip().startswith(">"):
             continue
         out.append((n, INLINE_CODE.sub("", line)))
     return out
 
 
-def check_terms(rel: str, text: str, glossary: list[Term]) -> list[str]:
+def check_terms(rel: str, text: str, glossary: list[Term], fences=None) -> list[str]:
     problems = []
-    for n, line in prose(text):
+    for n, line in prose(text, fences):
         for term in glossary:
             for word in term.avoid:
                 if word in line:

@@ -113,3 +113,13 @@ def test_contributing_shows_the_glossary():
     rows.pop("术语", None)
     expected = {t.term: set(t.avoid) for t in load_glossary(GLOSSARY)}
     assert rows == expected, "CONTRIBUTING.md 术语表 and docs/glossary.yml differ"
+
+
+def test_fences_are_the_parsers_an_unclosed_fence_in_an_admonition_ends_with_it():
+    """The rules see the fences the doc-test parser sees (engine.parser.fences): a fence left
+    open inside an admonition ends where the admonition ends, so the next heading counts
+    (a line scanner of its own would read the rest of the page as code)."""
+    text = GOOD.replace("## 简短回答\n", '!!! note "注意"\n\n    ```python\n    x = 1\n\n## 简短回答\n')
+    assert check_structure("p.md", text) == []
+    hidden = GOOD.replace("## 常见误区\n", "```text\n## 常见误区\n```\n")  # a heading shown as code is none
+    assert check_structure("p.md", hidden) == ["p.md:1: missing section(s) ## 常见误区 (see CONTRIBUTING.md, 页面结构)"]
