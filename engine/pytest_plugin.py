@@ -517,7 +517,7 @@ class DocBlock(pytest.Item):
 
 
 def _isolation_text(isolation: dict) -> str:
-    keys = ("network", "repository", "user", "memory")
+    keys = ("network", "repository", "user", "pids", "memory")
     return "; ".join(f"{k}: {isolation[k]}" for k in keys if k in isolation) or "?"
 
 

@@ -48,7 +48,9 @@ MAX_MESSAGE = 64 * 1024 * 1024
 MAX_TEXT = 2 * 1024 * 1024  # characters of stdout/stderr a block may send back
 CLONE_NEWNET = 0x40000000
 CLONE_NEWNS = 0x00020000
+CLONE_NEWPID = 0x20000000
 MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
+MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_DUMPABLE = 4
 PR_CAPBSET_DROP = 24
@@ -124,6 +126,7 @@ def _clip(text):
 def _isolate(request):
     """Everything that happens before the first block; returns what was done and what not."""
     done = {"process": "fresh process per page"}
+    done["pids"] = "own PID namespace" if os.getpid() == 1 else "shared PID namespace (not root)"
     os.setsid()
     keep = request["_fd"]
     os.closerange(3, keep)
@@ -199,6 +202,8 @@ def _read_only(path):
         or c.mount(None, p, None, MS_BIND | MS_REMOUNT | MS_RDONLY, None) != 0
     ):
         return f"writable (mount: {os.strerror(ctypes.get_errno())})"
+    if os.getpid() == 1:  # own PID namespace: a /proc that lists only the page's processes
+        c.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
     return "read-only (own mount namespace)"
 
 
@@ -213,7 +218,7 @@ def _drop_capabilities():
     data = (ctypes.c_uint32 * 6)()
     if c.capset(header, data) != 0:
         return f"root (capset: {os.strerror(ctypes.get_errno())})"
-    return "root without capabilities (the interpreter is not readable by nobody; it can signal the judge)"
+    return "root without capabilities (the interpreter is not readable by nobody)"
 
 
 def _reset_torch(device, threads):
@@ -474,6 +479,29 @@ def zygote(root, control_fd, preload=()):
     os._exit(0)
 
 
+def _own_pid_namespace(theirs):
+    """Where it is root: the page runs as PID 1 of its own PID namespace, so it cannot name
+    (nor signal) the judge, the zygote or another page, and everything it starts dies with
+    it. This process (the pid the judge kills) stays outside and only waits for it."""
+    if os.geteuid() != 0 or libc().unshare(CLONE_NEWPID) != 0:
+        return
+    os.setsid()  # the judge kills this process group; the page below dies with it (PDEATHSIG)
+    inner = os.fork()
+    if inner == 0:
+        libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        return
+    theirs.close()
+    os.closerange(3, 65536)  # hold nothing of the page's: only wait for it
+    while True:
+        try:
+            _, status = os.waitpid(inner, 0)
+            os._exit(os.waitstatus_to_exitcode(status) & 0xFF if hasattr(os, "waitstatus_to_exitcode") else 1)
+        except ChildProcessError:
+            os._exit(1)
+        except InterruptedError:
+            continue
+
+
 def _fork_spare(control):
     """A child that waits for one request (and the judge's socket) from the zygote, then
     becomes that page's process."""
@@ -483,6 +511,7 @@ def _fork_spare(control):
         control.close()
         mine.close()
         libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        _own_pid_namespace(theirs)
         fds = []
         try:
             request = recv(theirs, fds)
