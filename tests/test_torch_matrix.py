@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.matrix import matrix_reports, release, release_key
 from engine.pytest_plugin import TORCH_PYTHON_ENV, pinned_torch, torch_python
 from engine.report import Entry, Report, ReportError, Run
 from tests.test_engine import FAKE_TORCH, parse, python38
@@ -185,3 +186,24 @@ def test_on_the_pinned_torch_outputs_stay_exact(old_torch, pytester):
     result, out = run(pytester, "-k", "cpu", "--run-below-torch-min", "docs/p.md", f"--torch-python={old_torch}")
     result.assert_outcomes(passed=1, failed=3)
     assert "xfail" not in out.lower() and "output-differs" not in out
+
+
+# ---------------------------------------------------------------- the committed matrix
+
+
+def test_the_matrix_covers_every_torch_a_reader_uses_and_its_table_shows_each_report():
+    """Trusted reports (listed with their sha256) for torch 1.12 (d2l's Chinese edition),
+    2.0.0 (the English edition), a mid version, the pinned torch and a newer one; the
+    matrix document's table has one column per report, in version order."""
+    reports = matrix_reports(REPO)
+    releases = list(reports)
+    pinned = pinned_torch(REPO)
+    key = release_key
+    assert any(r.startswith("1.12.") for r in releases), releases
+    assert "2.0.0" in releases and pinned in releases, releases
+    assert any(key("2.0.0") < key(r) < key(pinned) for r in releases), f"no mid version between 2.0.0 and {pinned}"
+    assert any(key(r) > key(pinned) for r in releases), f"no version newer than the pinned {pinned}"
+    text = (REPO / "benchmarks" / "results" / "torch-matrix.md").read_text("utf-8")
+    header = next(line for line in text.splitlines() if line.startswith("| 页面 | torch_min |"))
+    shown = [release(cell.removeprefix("torch ")) for cell in header.strip("| ").split(" | ")[2:]]
+    assert shown == releases, f"torch-matrix.md shows {shown}; the trusted reports are {releases}"
