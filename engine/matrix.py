@@ -8,23 +8,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from engine.report import Report, trusted_reports
+from engine.report import Report, release, release_key, trusted_reports
 
 MATRIX_GLOB = re.compile(r"verification/torch-[0-9][^/]*\.json")
-
-
-def release(torch: str) -> str:
-    """'2.0.0+cu117' -> '2.0.0'; a string that is no version is returned as it is."""
-    m = re.match(r"[0-9]+(?:\.[0-9]+)*", torch)
-    return m.group(0) if m else torch
-
-
-def release_key(torch: str) -> tuple:
-    """Orders releases numerically (2.6.0 before 2.13.0); anything else last, by name."""
-    rel = release(torch)
-    if re.fullmatch(r"[0-9]+(?:\.[0-9]+)*", rel):
-        return (0, tuple(int(p) for p in rel.split(".")), "")
-    return (1, (), rel)
 
 
 def matrix_reports(root: Path) -> dict[str, tuple[str, Report]]:

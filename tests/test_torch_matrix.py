@@ -9,10 +9,13 @@ import json
 import os
 import sys
 import types
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 
+from engine.badges import State
 from engine.matrix import matrix_reports, release, release_key
 from engine.pytest_plugin import TORCH_PYTHON_ENV, pinned_torch, torch_python
 from engine.report import Entry, Report, ReportError, Run
@@ -207,3 +210,89 @@ def test_the_matrix_covers_every_torch_a_reader_uses_and_its_table_shows_each_re
     header = next(line for line in text.splitlines() if line.startswith("| 页面 | torch_min |"))
     shown = [release(cell.removeprefix("torch ")) for cell in header.strip("| ").split(" | ")[2:]]
     assert shown == releases, f"torch-matrix.md shows {shown}; the trusted reports are {releases}"
+
+
+# ---------------------------------------------------------------- badges list the versions
+
+
+def _matrix_state():
+    """In-memory reports for one page of two blocks: passed on 1.12.0 (a +cu102 build),
+    2.0.0 and 2.13.0 (a +cpu build); failed on 2.6.0; output differs on 2.14.1; and a
+    2.15.0 run of code the page no longer has."""
+    blocks = parse("```python\nx = 1\n```\n\n```python\nprint(x)\n```\n\n```output\n1\n```\n").blocks
+    old = parse("```python\nx = 2\n```\n\n```python\nprint(x)\n```\n\n```output\n2\n```\n").blocks
+    runs = {
+        "a": (_run("a", "1.12.0+cu102", "2026-01-01"), blocks, ["passed", "passed"]),
+        "b": (_run("b", "2.0.0", "2026-01-02"), blocks, ["passed", "passed"]),
+        "c": (_run("c", "2.6.0+cu124", "2026-01-03"), blocks, ["passed", "failed"]),
+        "d": (_run("d", "2.13.0+cpu", "2026-01-04"), blocks, ["passed", "passed"]),
+        "e": (_run("e", "2.14.1", "2026-01-05"), blocks, ["passed", "output-differs"]),
+        "f": (_run("f", "2.15.0", "2026-01-06"), old, ["passed", "passed"]),
+    }
+    report = Report({k: r for k, (r, _, _) in runs.items()}, [])
+    for made, shown, outcomes in runs.values():
+        report.entries += _entries(made, shown, outcomes)
+    state = State()
+    state.report = report
+    state.files = [("verification/local.json", report)]
+    state.pages = {"docs/p.md": blocks}
+    return state, blocks
+
+
+def test_the_badge_lists_each_version_that_passed_the_page_as_it_is_now_and_says_what_the_others_did():
+    state, blocks = _matrix_state()
+    assert [(r.torch, r.status) for r in state.report.versions("docs/p.md", blocks, "cpu")] == [
+        ("1.12.0", "passed"),
+        ("2.0.0", "passed"),
+        ("2.6.0", "failed"),
+        ("2.13.0", "passed"),
+        ("2.14.1", "output-differs"),
+        ("2.15.0", "changed"),
+    ]
+    text = state.badge("docs/p.md", blocks, "", torch_min="2.0")
+    assert text.startswith("**已验证**") and ".qa-verified" in text
+    assert "CPU：torch 1.12.0、2.0.0、2.13.0（最近一次 2026-01-04，提交 abc）" in text, text
+    assert "torch 2.6.0 上 1 块失败、torch 2.14.1 上 1 块输出不同、torch 2.15.0 的运行之后代码改过" in text, text
+    assert "2.6.0、" not in text and "2.14.1、" not in text and "2.15.0、" not in text  # never listed as verified
+    assert "CUDA 未验证（还没有在 CUDA 上运行过）" in text
+    cpu_only = _run("h", "2.13.0", "2026-01-08")  # a machine without a GPU: CUDA items skipped
+    state.report.runs["h"] = cpu_only
+    state.report.entries += [replace(e, device="cuda") for e in _entries(cpu_only, blocks, ["skipped"] * 2)]
+    assert "CUDA 未验证（运行过的机器都没有 GPU：CUDA 的代码块被跳过，还没有在 CUDA 上运行过）" in state.badge(
+        "docs/p.md", blocks, ""
+    )
+    assert state.verified_text("docs/p.md", blocks) == "CPU（x）上的 torch 1.12.0、2.0.0、2.13.0"
+
+
+def test_a_later_failure_on_a_version_withdraws_that_version_only():
+    state, blocks = _matrix_state()
+    again = _run("g", "2.0.0+cu117", "2026-01-07")
+    state.report.runs["g"] = again
+    state.report.entries += _entries(again, blocks, ["passed", "failed"])
+    text = state.badge("docs/p.md", blocks, "", torch_min="2.3")
+    assert "CPU：torch 1.12.0、2.13.0（" in text, text
+    assert "其他运行过的版本：torch 2.0.0（低于本页的 torch_min 2.3）没有通过、torch 2.6.0 上 1 块失败、" in text, text
+
+
+def test_a_page_no_version_passed_is_unverified_and_says_why():
+    state, blocks = _matrix_state()
+    edited = parse("```python\nx = 3\n```\n").blocks
+    text = state.badge("docs/p.md", edited, "")
+    assert text.startswith("**未验证**") and ".qa-unverified" in text
+    assert "CPU 未验证（代码在上次 CPU 运行（2026-01-06）之后改过）" in text, text
+    assert "torch 1.12.0" not in text
+
+
+def test_the_verification_page_shows_the_matrix_of_pages_and_versions():
+    state, blocks = _matrix_state()
+    state.pages["docs/q.md"] = parse("```python\ny = 1\n```\n").blocks  # never run anywhere
+    html = state.report_table()
+    head = [th.get_text() for th in BeautifulSoup(html, "html.parser").select("table.qa-matrix thead th")]
+    assert head == ["页面"] + [f"CPU torch {v}" for v in ("1.12.0", "2.0.0", "2.6.0", "2.13.0", "2.14.1", "2.15.0")]
+    rows = {
+        tr.th.get_text(): [td.get_text() for td in tr.select("td")]
+        for tr in BeautifulSoup(html, "html.parser").select("table.qa-matrix tbody tr")
+    }
+    assert rows["docs/p.md"] == ["✓", "✓", "1 块失败", "✓", "1 块输出不同", "代码改过"]
+    assert rows["docs/q.md"] == ["—"] * 6
+    assert rows["全部通过的页面"] == ["1 / 2", "1 / 2", "0 / 2", "1 / 2", "0 / 2", "0 / 2"]
