@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import types
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,9 +17,9 @@ import pytest
 from bs4 import BeautifulSoup
 
 from engine.badges import State
-from engine.matrix import matrix_reports, release, release_key
+from engine.matrix import check_all, check_torch_min, matrix_reports, release, release_key
 from engine.pytest_plugin import TORCH_PYTHON_ENV, pinned_torch, torch_python
-from engine.report import Entry, Report, ReportError, Run
+from engine.report import Entry, Report, ReportError, Run, VersionResult
 from tests.test_engine import FAKE_TORCH, parse, python38
 from tests.test_harness import run, site  # noqa: F401 - the fixture
 
@@ -296,3 +297,63 @@ def test_the_verification_page_shows_the_matrix_of_pages_and_versions():
     assert rows["docs/p.md"] == ["✓", "✓", "1 块失败", "✓", "1 块输出不同", "代码改过"]
     assert rows["docs/q.md"] == ["—"] * 6
     assert rows["全部通过的页面"] == ["1 / 2", "1 / 2", "0 / 2", "1 / 2", "0 / 2", "0 / 2"]
+
+
+# ---------------------------------------------------------------- torch_min against the runs
+
+
+def _verdicts(**statuses) -> dict:
+    """torch release -> VersionResult (None: that run never saw the page), in version order."""
+    out = {}
+    for name, status in statuses.items():
+        torch = name.removeprefix("v").replace("_", ".")
+        out[torch] = None if status is None else VersionResult(torch, status, 1, _run(torch, torch, "2026-01-01"))
+    return out
+
+
+def test_torch_min_is_false_when_a_version_at_or_above_it_fails():
+    got = check_torch_min(
+        "p.md", "2.3", _verdicts(v1_12_0="failed", v2_0_0="failed", v2_6_0="failed", v2_13_0="passed")
+    )
+    assert got.wrong == ["torch_min '2.3' is false: 1 block(s) fail on torch 2.6.0 (run 2.6.0, 2026-01-01)"]
+    assert check_torch_min("p.md", "2.13", _verdicts(v2_6_0="failed", v2_13_0="passed")).wrong == []
+
+
+def test_output_that_differs_above_torch_min_is_not_a_false_claim_and_not_a_reason_to_lower_it():
+    got = check_torch_min("p.md", "2.0", _verdicts(v1_12_0="output-differs", v2_0_0="output-differs", v2_13_0="passed"))
+    assert got.wrong == [] and got.not_checked == []
+
+
+def test_torch_min_could_be_lowered_when_the_version_below_it_passes_exactly():
+    got = check_torch_min("p.md", "2.3", _verdicts(v1_12_0="passed", v2_0_0="passed", v2_6_0="passed"))
+    assert got.wrong == [
+        "torch_min '2.3' could be lowered to '1.12': every block passes, output exact, on torch 1.12.0、torch 2.0.0"
+    ]
+    got = check_torch_min("p.md", "2.3", _verdicts(v1_12_0="failed", v2_0_0="passed", v2_6_0="passed"))
+    assert got.wrong == ["torch_min '2.3' could be lowered to '2.0': every block passes, output exact, on torch 2.0.0"]
+    assert check_torch_min("p.md", "1.12", _verdicts(v1_12_0="passed", v2_0_0="passed")).wrong == []  # nothing below
+
+
+def test_a_version_whose_run_saw_other_code_is_reported_not_checked_never_passed():
+    got = check_torch_min("p.md", "2.0", _verdicts(v1_12_0="changed", v2_0_0="changed", v2_6_0=None, v2_13_0="passed"))
+    assert got.wrong == []  # 1.12.0 might pass or not: no claim either way
+    assert got.not_checked == [
+        "torch 1.12.0: code changed since the torch 1.12.0 run (rerun make test-torch TORCH=1.12.0)",
+        "torch 2.0.0: code changed since the torch 2.0.0 run (rerun make test-torch TORCH=2.0.0)",
+        "torch 2.6.0: no run of this page (rerun make test-torch TORCH=2.6.0)",
+    ]
+
+
+def test_every_page_torch_min_agrees_with_the_committed_matrix():
+    """Every page whose code the committed matrix reports ran: no failure on a matrix torch
+    at or above its torch_min, and the matrix torch just below it does not pass it exactly
+    (else torch_min is lowered to what the runs show). Pages changed since a matrix run are
+    not checked on that version: a warning says so (CI has no venvs to rerun them); their
+    badges do not list that version."""
+    checks = check_all(REPO)
+    assert len(checks) >= 40, "the pages were not found"
+    wrong = [f"{c.page}: {w}" for c in checks for w in c.wrong]
+    for c in checks:
+        for note in c.not_checked:
+            warnings.warn(f"{c.page}: torch_min '{c.torch_min}' not checked on {note}", stacklevel=1)
+    assert not wrong, "front matter torch_min disagrees with the version matrix:\n" + "\n".join(wrong)
