@@ -220,6 +220,7 @@ class State:
             "failed": lambda r: f"{r.blocks} 块失败",
             "output-differs": lambda r: f"{r.blocks} 块输出不同",
             "skipped": lambda r: "跳过",
+            "not-applicable": lambda r: "不适用",
             "changed": lambda r: "代码改过",
             "incomplete": lambda r: "没有跑完",
         }
@@ -281,6 +282,7 @@ class State:
         summary = "；".join(
             f"{DEVICE_NAMES[d]}：通过 {totals[f'{d}:passed']}、失败 {totals[f'{d}:failed']}、"
             + (f"输出不同 {totals[f'{d}:output-differs']}、" if totals[f"{d}:output-differs"] else "")
+            + (f"不适用 {totals[f'{d}:not-applicable']}、" if totals[f"{d}:not-applicable"] else "")
             + f"跳过 {totals[f'{d}:skipped']}、无记录 {totals[f'{d}:none']}"
             for d in DEVICE_NAMES
         )

@@ -39,7 +39,7 @@ from packaging.version import Version
 
 from engine import config as site_config
 from engine.page import Block, Output, PageError
-from engine.parser import read_page
+from engine.parser import read_page, torch_applies
 from engine.report import OUTCOMES, Entry, Report, Run
 from engine.sandbox import (
     DEFAULT_PRELOAD,
@@ -53,6 +53,7 @@ from engine.sandbox import (
 
 DEVICES = ("cpu", "cuda")
 OUTPUT_DIFFERS = "output-differs"  # an outcome of its own in the report (engine/report.py)
+NOT_APPLICABLE = "not-applicable"  # data-torch excludes this torch: not run, by declaration
 NO_CUDA = "no CUDA device here (torch.cuda.is_available() is False); run the GPU recipe in README.md"
 MAX_DIFF_LINES = 200
 RESULTS = pytest.StashKey[dict]()  # (page, block index, device) -> outcome
@@ -332,6 +333,11 @@ class DocBlock(pytest.Item):
         if below and not self.config.getoption("run_below_torch_min"):
             run.done += 1
             pytest.skip(f"the page needs torch >= {needs}; this is {have}")
+        applies = self.block.options.get("data-torch")
+        if applies is not None and not torch_applies(applies, have):
+            run.done += 1
+            self.not_applicable = True
+            pytest.skip(f"{NOT_APPLICABLE}: the block applies to torch {applies} (data-torch); this is {have}")
         timeout = float(self.config.getini("doc_block_timeout"))
         run.failed = self.where  # until it passes
         if run.process is None:  # the first block that runs, even when a data-notest block came first
@@ -383,7 +389,7 @@ class DocBlock(pytest.Item):
         actual = shown_text(stdout, error)
         if error is not None and "Traceback (most recent call last):" not in expected:
             raise BlockFailed(error["traceback"])  # the page shows no error here, so none may be written in either
-        if actual != expected and not exact_outputs(self.config):
+        if actual != expected and not self.exact():
             self.output_differs(expected, actual, error)
         if actual != expected and self.config.getoption("update_output"):
             self.config.stash[UPDATES].append((self.path, shown, actual))
@@ -394,6 +400,14 @@ class DocBlock(pytest.Item):
                 f"{self.block.line} produced:\n{truncated_diff(expected, actual)}",
                 pytrace=False,
             )
+
+    def exact(self) -> bool:
+        """Outputs are exact on the pinned torch; a block whose data-torch excludes the
+        pinned torch shows another version's output: exact on the versions it applies to."""
+        if exact_outputs(self.config):
+            return True
+        applies, pinned = self.block.options.get("data-torch"), pinned_torch(self.config.rootpath)
+        return applies is not None and pinned is not None and not torch_applies(applies, pinned)
 
     def output_differs(self, expected: str, actual: str, error: dict | None):
         """Another torch than the pinned one: the same behaviour (the error the page shows,
@@ -440,7 +454,11 @@ def pytest_runtest_makereport(item, call):
             "blocks": len(item.parent.page.blocks),
             "identity": item.block.identity,
             "device": item.device,
-            "outcome": OUTPUT_DIFFERS if hasattr(report, "wasxfail") else report.outcome,
+            "outcome": OUTPUT_DIFFERS
+            if hasattr(report, "wasxfail")
+            else NOT_APPLICABLE
+            if report.skipped and getattr(item, "not_applicable", False)
+            else report.outcome,
             "duration_s": round(call.duration, 4),
             "isolation": _isolation_text(item.config.stash[ISOLATION].get(item.device, {})),
         }

@@ -30,7 +30,11 @@ from pathlib import Path
 FORMAT = 2
 # output-differs: on a torch other than the pinned one the block behaved as the page shows
 # (its assertions held, the same error or none) but printed other text; not a pass.
-OUTCOMES = ("passed", "failed", "output-differs", "skipped")
+# not-applicable: the block declares the torch versions it applies to (data-torch) and this
+# is not one of them; it was not run, by declaration, and counts as covered, not as a pass
+# of its code on this version.
+OUTCOMES = ("passed", "failed", "output-differs", "skipped", "not-applicable")
+DONE = ("passed", "not-applicable")  # what a verified page's blocks may be
 LOCAL = "verification/local.json"
 MANIFEST = "verification/trusted.toml"
 
@@ -232,7 +236,7 @@ class Report:
             if e.page != page or e.device != device or e.identity not in wanted:
                 continue
             run = self.runs[e.run_id]
-            if e.outcome == "passed" and run.has_provenance:
+            if e.outcome in DONE and run.has_provenance:
                 passed.setdefault(e.run_id, set()).add(e.identity)
             elif e.outcome == "failed":
                 failed_at.append((run.started, run.torch))
@@ -289,7 +293,7 @@ class Report:
                 out.append(VersionResult(rel, "failed", failed, run))
             elif outcomes.count("output-differs"):
                 out.append(VersionResult(rel, "output-differs", outcomes.count("output-differs"), run))
-            elif outcomes.count("passed") == len(outcomes):
+            elif all(o in DONE for o in outcomes) and "passed" in outcomes:
                 out.append(VersionResult(rel, "passed", 0, run))
             else:
                 out.append(VersionResult(rel, "skipped", outcomes.count("skipped"), run))

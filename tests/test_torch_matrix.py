@@ -18,6 +18,7 @@ from bs4 import BeautifulSoup
 
 from engine.badges import State
 from engine.matrix import check_all, check_torch_min, matrix_reports, release, release_key
+from engine.parser import read_page
 from engine.pytest_plugin import TORCH_PYTHON_ENV, pinned_torch, torch_python
 from engine.report import Entry, Report, ReportError, Run, VersionResult
 from tests.test_engine import FAKE_TORCH, parse, python38
@@ -357,3 +358,67 @@ def test_every_page_torch_min_agrees_with_the_committed_matrix():
         for note in c.not_checked:
             warnings.warn(f"{c.page}: torch_min '{c.torch_min}' not checked on {note}", stacklevel=1)
     assert not wrong, "front matter torch_min disagrees with the version matrix:\n" + "\n".join(wrong)
+
+
+# ---------------------------------------------------------------- blocks that declare their torch versions
+
+VERSIONED = """
+# t
+
+```python
+import torch
+```
+
+```{.python data-torch="<2.0" title="torch 2.0 之前"}
+print("zeros", torch.__version__[:4])
+```
+
+```output
+zeros 1.12
+```
+
+```{.python data-torch=">=2.0" title="torch 2.0 起"}
+print("None")
+```
+
+```output
+None
+```
+
+```python
+print("both")
+```
+
+```output
+both
+```
+"""
+
+
+def test_a_block_outside_its_declared_torch_range_is_reported_not_applicable_and_inside_it_is_exact(
+    old_torch, pytester
+):
+    (pytester.path / "docs" / "p.md").write_text(VERSIONED, "utf-8")
+    report = pytester.path / "verification" / "torch-1.12.1.json"
+    args = ["-k", "cpu", f"--torch-python={old_torch}", "--run-below-torch-min", "--doc-report", str(report)]
+    result, out = run(pytester, "docs/p.md", *args)
+    result.assert_outcomes(passed=3, skipped=1)
+    assert "not-applicable: the block applies to torch >=2.0 (data-torch); this is 1.12.1+fake" in out
+    assert "cpu: 4 blocks: 3 passed, 1 not-applicable" in out
+    saved = Report.load(report)
+    outcomes = [e.outcome for e in sorted(saved.entries, key=lambda e: e.index) if e.device == "cpu"]
+    assert outcomes == ["passed", "passed", "not-applicable", "passed"]
+    blocks = read_page(pytester.path / "docs" / "p.md", pytester.path, pytester.path / "mkdocs.yml").blocks
+    assert saved.verified("docs/p.md", blocks, "cpu") is not None  # declared, run where it applies: covered
+    # The old version's output is exact on the versions the block applies to: not output-differs.
+    (pytester.path / "docs" / "p.md").write_text(VERSIONED.replace("zeros 1.12\n", "zeros 1.13\n"), "utf-8")
+    result, out = run(pytester, "docs/p.md", *args)
+    result.assert_outcomes(failed=1, passed=2, skipped=1)
+    assert "the output shown differs" in out and "output-differs" not in out
+
+
+def test_a_block_that_declares_no_version_range_is_an_error_naming_the_line(site, pytester):  # noqa: F811
+    site(docs__p_md='# t\n\n```{.python data-torch="two point oh"}\nx = 1\n```\n')
+    result, out = run(pytester, "docs/p.md")
+    assert result.ret != 0
+    assert 'docs/p.md:3: data-torch="two point oh" is not a version range' in out
