@@ -567,10 +567,17 @@ def _git(root: Path, *args: str) -> str | None:
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
+def worktree_dirty(root: Path) -> bool:
+    """Uncommitted changes to tracked files, the verification reports left out: they are
+    what a run writes (make test-torch deletes and rewrites its own), not what it ran."""
+    status = _git(root, "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)verification")
+    return status is None or bool(status)
+
+
 def provenance(config, where: dict) -> Run:
     root = config.rootpath
     commit = _git(root, "rev-parse", "HEAD")
-    dirty = bool(_git(root, "status", "--porcelain", "--untracked-files=no")) if commit else True
+    dirty = worktree_dirty(root) if commit else True
     command = shlex.join(["python", "-m", "pytest", *config.invocation_params.args])
     isolation = {}
     for e in config.stash[ENTRIES].values():

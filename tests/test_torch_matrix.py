@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import types
 import warnings
@@ -19,7 +20,7 @@ from bs4 import BeautifulSoup
 from engine.badges import State
 from engine.matrix import check_all, check_torch_min, matrix_reports, release, release_key
 from engine.parser import read_page
-from engine.pytest_plugin import TORCH_PYTHON_ENV, pinned_torch, torch_python
+from engine.pytest_plugin import TORCH_PYTHON_ENV, pinned_torch, torch_python, worktree_dirty
 from engine.report import Entry, Report, ReportError, Run, VersionResult
 from tests.test_engine import FAKE_TORCH, parse, python38
 from tests.test_harness import run, site  # noqa: F401 - the fixture
@@ -422,3 +423,24 @@ def test_a_block_that_declares_no_version_range_is_an_error_naming_the_line(site
     result, out = run(pytester, "docs/p.md")
     assert result.ret != 0
     assert 'docs/p.md:3: data-torch="two point oh" is not a version range' in out
+
+
+def test_rewriting_a_report_does_not_make_the_run_dirty_changing_a_page_does(tmp_path):
+    """make test-torch deletes and rewrites its committed report before it runs: that alone
+    must not mark the new run as made from uncommitted code."""
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "verification").mkdir()
+    (tmp_path / "docs" / "p.md").write_text("# p\n", "utf-8")
+    (tmp_path / "verification" / "torch-2.0.0.json").write_text("{}", "utf-8")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x")
+    assert not worktree_dirty(tmp_path)
+    (tmp_path / "verification" / "torch-2.0.0.json").unlink()
+    assert not worktree_dirty(tmp_path)
+    (tmp_path / "docs" / "p.md").write_text("# p, edited\n", "utf-8")
+    assert worktree_dirty(tmp_path)
