@@ -50,15 +50,16 @@ def table(reports: list[tuple[str, Report]]) -> str:
             counts = Counter(e.outcome for e in report.entries if e.page == page and e.device == "cpu")
             totals[torch].update(counts)
             ran = counts["passed"] + counts["failed"] + counts["output-differs"]
+            na = f" / {counts['not-applicable']} 不适用" if counts["not-applicable"] else ""
             if counts["failed"] == counts["output-differs"] == 0:
-                cells.append(f"✓ {ran}")
+                cells.append(f"✓ {ran}{na}")
             else:
                 parts = [f"{counts['passed']} 过"]
                 if counts["failed"]:
                     parts.append(f"**{counts['failed']} 败**")
                 if counts["output-differs"]:
                     parts.append(f"{counts['output-differs']} 输出不同")
-                cells.append(" / ".join(parts))
+                cells.append(" / ".join(parts) + na)
             base = Version(torch.split("+")[0])
             if counts["failed"] and torch_min != "?" and base >= Version(torch_min):
                 failed = counts["failed"]

@@ -11,10 +11,11 @@ from collections import defaultdict
 from pathlib import Path
 
 from engine import fonts
+from engine.config import pinned_torch
 from engine.notebook import page_downloads
 from engine.page import PageError
 from engine.parser import decode_page, parse_page
-from engine.report import Report, combined, trusted_reports, warn
+from engine.report import Report, combined, release, release_key, trusted_reports, warn
 
 DEVICE_NAMES = {"cpu": "CPU", "cuda": "CUDA"}
 
@@ -76,41 +77,86 @@ class State:
         return out
 
     def why_unverified(self, path: str, blocks, device: str) -> str:
-        """`CUDA 未验证`, and why: never run there, the last run there failed, or the code
-        changed after the last run there."""
+        """`CUDA 未验证`, and why: never run there (no run, or only runs on machines without
+        the device, which skipped its items), the last run there failed, or the code changed
+        after the last run there."""
         name = DEVICE_NAMES[device]
         mine = [e for e in self.report.entries if e.page == path and e.device == device]
         if not mine:
             return f"{name} 未验证（还没有在 {name} 上运行过）"
+        if device != "cpu" and all(e.outcome == "skipped" for e in mine):
+            return f"{name} 未验证（运行过的机器都没有 GPU：{name} 的代码块被跳过，还没有在 {name} 上运行过）"
         last = max((self.report.runs[e.run_id] for e in mine), key=lambda run: run.started)
         current = {b.identity for b in blocks if b.notest is None}
         if any(e.run_id == last.run_id and e.identity in current and e.outcome != "passed" for e in mine):
             return f"{name} 未验证（{esc(last.started[:10])} 在 {name} 上的运行没有全部通过）"
         return f"{name} 未验证（代码在上次 {name} 运行（{esc(last.started[:10])}）之后改过）"
 
-    def badge(self, path: str, blocks, report_link: str) -> str:
+    def versions_text(self, path: str, blocks, device: str, torch_min: str | None = None):
+        """(the line a badge shows for `device`, the newest run that passed it) or None when
+        no torch version passed every block of the page as it is now there. The line lists
+        the versions that did, one by one (never a range), then those that ran it and did
+        not: failed, output differs, or the code changed after that run."""
+        results = self.report.versions(path, blocks, device)
+        passed = [r for r in results if r.status == "passed"]
+        notes = self.version_notes(results, torch_min)
+        if not passed:
+            return None
+        newest = max((r.run for r in passed), key=lambda run: run.started)
+        name = DEVICE_NAMES[device] + ("" if device == "cpu" else f"（{esc(newest.devices.get(device, '?'))}）")
+        commit = esc(newest.commit[:10]) + ("（有未提交的改动）" if newest.dirty else "")
+        versions = "、".join(esc(r.torch) for r in passed)
+        line = f"{name}：torch {versions}（最近一次 {esc(newest.started[:10])}，提交 {commit}）"
+        if notes:
+            line += f"；其他运行过的版本：{notes}"
+        return line, newest
+
+    @staticmethod
+    def version_notes(results, torch_min: str | None = None) -> str:
+        """The versions that ran the page and did not pass it, in a few words each; those
+        below the page's torch_min together."""
+        notes, below = [], []
+        for r in results:
+            v = f"torch {esc(r.torch)}"
+            if r.status in ("failed", "output-differs") and torch_min and release_key(r.torch) < release_key(torch_min):
+                below.append(esc(r.torch))
+            elif r.status == "failed":
+                notes.append(f"{v} 上 {r.blocks} 块失败")
+            elif r.status == "output-differs":
+                notes.append(f"{v} 上 {r.blocks} 块输出不同")
+            elif r.status == "changed":
+                notes.append(f"{v} 的运行之后代码改过")
+            elif r.status == "incomplete":
+                notes.append(f"{v} 的运行没有覆盖全部代码块")
+        if below:
+            notes.insert(0, f"torch {'、'.join(below)}（低于本页的 torch_min {esc(torch_min)}）没有通过")
+        return "、".join(notes)
+
+    def badge(self, path: str, blocks, report_link: str, torch_min: str | None = None) -> str:
         """A Markdown paragraph with attr_list classes (so the link is checked like any other)."""
-        done = self.verified_on(path, blocks)
         see = f"见[验证报告]({report_link})。" if report_link else ""
-        if not done:
-            why = "；".join(self.why_unverified(path, blocks, d) for d in DEVICE_NAMES)
-            return f"**未验证**：{why}。{see}\n{{ .qa-badge .qa-unverified }}"
-        parts = []
-        for device, run in done.items():
-            where = DEVICE_NAMES[device] + ("" if device == "cpu" else f"（{esc(run.devices.get(device, '?'))}）")
-            commit = esc(run.commit[:10]) + ("（有未提交的改动）" if run.dirty else "")
-            parts.append(f"{where} · torch {esc(run.torch)} · {esc(run.started[:10])} · 提交 {commit}")
-        missing = [self.why_unverified(path, blocks, d) for d in DEVICE_NAMES if d not in done]
+        parts, missing = [], []
+        for device in DEVICE_NAMES:
+            shown = self.versions_text(path, blocks, device, torch_min)
+            if shown is not None:
+                parts.append(shown[0])
+                continue
+            missing.append(self.why_unverified(path, blocks, device))
+        if not parts:
+            return f"**未验证**：{'；'.join(missing)}。{see}\n{{ .qa-badge .qa-unverified }}"
         extra = f"；{'；'.join(missing)}" if missing else ""
         return f"**已验证**：本页每个代码块都运行通过：{'；'.join(parts)}{extra}。{see}\n{{ .qa-badge .qa-verified }}"
 
     def verified_text(self, path: str, blocks) -> str:
-        """One line for the downloads: where the page as it is now was verified."""
-        done = self.verified_on(path, blocks)
-        parts = [
-            f"{DEVICE_NAMES[d]}（{run.devices.get(d, '?')}）上的 torch {run.torch}，{run.started[:10]}"
-            for d, run in done.items()
-        ]
+        """One line for the downloads: where and on which torch versions the page as it is
+        now was verified."""
+        parts = []
+        for device in DEVICE_NAMES:
+            passed = [r for r in self.report.versions(path, blocks, device) if r.status == "passed"]
+            if passed:
+                newest = max((r.run for r in passed), key=lambda run: run.started)
+                versions = "、".join(r.torch for r in passed)
+                parts.append(f"{DEVICE_NAMES[device]}（{newest.devices.get(device, '?')}）上的 torch {versions}")
         return "；".join(parts) if parts else "还没有与当前代码对应的通过记录（见网站的验证报告）"
 
     def downloads(
@@ -136,7 +182,9 @@ class State:
             sources = [b.source for b in page.blocks if b.notest is None]
             carried = font.read_bytes() if font.exists() and fonts.uses_matplotlib(sources) else None
             figure = functools.partial(site_figure, figures or {}, uri)
-            for suffix, content in page_downloads(page, text, verified, url, links, carried, figure).items():
+            pinned = pinned_torch(config_file.parent)
+            made = page_downloads(page, text, verified, url, links, carried, figure, pinned)
+            for suffix, content in made.items():
                 out[uri[: -len(".md")] + suffix] = content
         return out
 
@@ -158,7 +206,9 @@ class State:
                     f"\n[下载笔记本 {name}.ipynb]({name}.ipynb){{ .md-button .qa-download download='{name}.ipynb' }}"
                     f" [下载脚本 {name}.py]({name}.py){{ .md-button .qa-download download='{name}.py' }}\n"
                 )
-            markdown = f"{title}\n\n{self.badge(str(parsed.path), parsed.blocks, link)}\n{extra}{rest}"
+            torch_min = parsed.meta.get("torch_min")
+            badge = self.badge(str(parsed.path), parsed.blocks, link, str(torch_min) if torch_min else None)
+            markdown = f"{title}\n\n{badge}\n{extra}{rest}"
         return markdown
 
     def warn_stale(self) -> None:
@@ -173,6 +223,50 @@ class State:
                     warn(f"{name} is stale: {path} is no longer a page")
                 elif not ids & current:
                     warn(f"{name} is stale for {path}: its code changed since the report was made")
+
+    def matrix_table(self) -> str:
+        """Pages × (device, torch version): what each version that ran a page says about it
+        as it is now (Report.versions). A column for every version that ran a block there."""
+        columns = sorted(
+            {(e.device, release(e.torch)) for e in self.report.entries if e.outcome != "skipped"},
+            key=lambda c: (list(DEVICE_NAMES).index(c[0]) if c[0] in DEVICE_NAMES else 99, release_key(c[1])),
+        )
+        columns = [c for c in columns if c[0] in DEVICE_NAMES]
+        if not columns:
+            return "<p>版本矩阵：还没有任何版本运行过这些页面。</p>"
+        cell = {
+            "passed": lambda r: "✓",
+            "failed": lambda r: f"{r.blocks} 块失败",
+            "output-differs": lambda r: f"{r.blocks} 块输出不同",
+            "skipped": lambda r: "跳过",
+            "not-applicable": lambda r: "不适用",
+            "changed": lambda r: "代码改过",
+            "incomplete": lambda r: "没有跑完",
+        }
+        passed = defaultdict(int)
+        rows = []
+        for path, blocks in sorted(self.pages.items()):
+            found = {}
+            for device in {d for d, _ in columns}:
+                for r in self.report.versions(path, blocks, device):
+                    found[device, r.torch] = r
+            cells = []
+            for col in columns:
+                r = found.get(col)
+                passed[col] += r is not None and r.status == "passed"
+                status = "none" if r is None else r.status
+                cells.append(f'<td class="qa-{status}">{"—" if r is None else esc(cell[r.status](r))}</td>')
+            rows.append(f"<tr><th>{esc(path)}</th>{''.join(cells)}</tr>")
+        head = "".join(f"<th>{DEVICE_NAMES[d]} torch {esc(v)}</th>" for d, v in columns)
+        total = "".join(f"<td>{passed[c]} / {len(self.pages)}</td>" for c in columns)
+        return (
+            "<p>版本矩阵（页面 × torch 版本）：✓ 表示这个版本的一次运行覆盖了这一页现在的全部代码块并全部通过；"
+            "“代码改过”表示这个版本上次运行之后页面的代码变了，需要重新运行"
+            "（<code>make test-torch TORCH=x.y.z</code>）；"
+            "— 表示这个版本没有运行过这一页。</p>"
+            f'<table class="qa-matrix"><thead><tr><th>页面</th>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}<tr><th>全部通过的页面</th>{total}</tr></tbody></table>"
+        )
 
     def report_table(self) -> str:
         """Every page and block, with its newest result per device; the runs behind them first."""
@@ -207,6 +301,7 @@ class State:
         summary = "；".join(
             f"{DEVICE_NAMES[d]}：通过 {totals[f'{d}:passed']}、失败 {totals[f'{d}:failed']}、"
             + (f"输出不同 {totals[f'{d}:output-differs']}、" if totals[f"{d}:output-differs"] else "")
+            + (f"不适用 {totals[f'{d}:not-applicable']}、" if totals[f"{d}:not-applicable"] else "")
             + f"跳过 {totals[f'{d}:skipped']}、无记录 {totals[f'{d}:none']}"
             for d in DEVICE_NAMES
         )
@@ -223,7 +318,7 @@ class State:
                     f"{'' if run.has_provenance else '；没有命令或提交，不作为徽章的依据'}</li>"
                 )
         return (
-            f'<p class="qa-totals">{summary}。</p>'
+            self.matrix_table() + f'<p class="qa-totals">{summary}。</p>'
             f"<p>报告来源（每次运行）：</p><ul>{''.join(sources) or '<li>没有</li>'}</ul>"
             '<table class="qa-report"><thead><tr><th>代码块</th><th>标识</th><th>CPU</th><th>CUDA</th></tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table>"

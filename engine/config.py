@@ -67,3 +67,16 @@ def parse_size(text: str | None) -> int | None:
     if text[-1] in units:
         return int(float(text[:-1]) * units[text[-1]])
     return int(text)
+
+
+def pinned_torch(root: Path) -> str | None:
+    """The torch the pages' outputs are written for: `torch==X` in requirements.txt."""
+    try:
+        lines = (root / "requirements.txt").read_text("utf-8").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        name, sep, version = line.split("#")[0].strip().partition("==")
+        if sep and name.strip().lower() == "torch":
+            return version.strip()
+    return None

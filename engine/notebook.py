@@ -20,6 +20,7 @@ import nbformat
 from nbformat import v4
 
 from engine import fonts
+from engine.parser import torch_applies
 
 TRACEBACK = "Traceback (most recent call last):"
 CONTAINER = re.compile(
@@ -97,7 +98,9 @@ def _link(match, page_url) -> str:
     return f"[{match['text']}]({target})" if target else match["text"]
 
 
-def page_cells(text: str, blocks, page_url=no_link, figure=no_figure) -> list[Cell]:
+def page_cells(text: str, blocks, page_url=no_link, figure=no_figure, torch: str | None = None) -> list[Cell]:
+    """`torch`: the version the downloads are verified for (the pinned one); a block whose
+    `data-torch` range excludes it is shown with its range, not run."""
     """The page in reading order: prose between blocks, then each block.
     `blocks` are the parsed page's blocks (attributes line, end, source, notest, output)."""
     lines = text.splitlines()
@@ -118,8 +121,12 @@ def page_cells(text: str, blocks, page_url=no_link, figure=no_figure) -> list[Ce
         if block.output is not None:
             end, expected = block.output.end, block.output.text
         source = block.source.rstrip("\n")
+        spec = block.options.get("data-torch")
         if block.notest is not None:
             cells.append(Cell("shown", source, block.line, reason=block.notest))
+        elif spec is not None and torch is not None and not torch_applies(spec, torch):
+            reason = f"只适用于 torch {spec}；这个文件按 torch {torch} 验证，在适用的版本上运行它会得到网页上的输出"
+            cells.append(Cell("shown", source, block.line, reason=reason))
         else:
             cells.append(Cell("code", source, block.line, expected))
         pos = end
@@ -228,11 +235,18 @@ def to_script(title: str, url: str, verified: str, cells: list[Cell], font: byte
 
 
 def page_downloads(
-    page, text: str, verified: str, url: str, page_url=no_link, font: bytes | None = None, figure=no_figure
+    page,
+    text: str,
+    verified: str,
+    url: str,
+    page_url=no_link,
+    font: bytes | None = None,
+    figure=no_figure,
+    torch: str | None = None,
 ) -> dict[str, str]:
     """suffix -> file content: the page's notebook (`.ipynb`) and script (`.py`); `font`: the
     figures' CJK font (engine/fonts.py) for a page that draws, carried inline."""
-    cells = page_cells(text, page.blocks, page_url, figure)
+    cells = page_cells(text, page.blocks, page_url, figure, torch)
     title = str(page.meta.get("title") or page.path.stem)
     return {
         ".ipynb": nbformat.writes(to_notebook(title, url, verified, cells, font)) + "\n",

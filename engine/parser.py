@@ -45,7 +45,10 @@ PYTHON = RUN_TAGS  # what the site highlights as Python and the tests run
 CONTAINER = re.compile(r"(?:!!!|\?\?\?\+?|===\+?)(?:[ \t]|$)")
 INCLUDE = re.compile(r"^\s*-+8<-+")
 # Fence options a Python block may carry (pymdownx.highlight / superfences, and ours).
-PYTHON_OPTIONS = {"linenums", "hl_lines", "title", "data-notest"}
+PYTHON_OPTIONS = {"linenums", "hl_lines", "title", "data-notest", "data-torch"}
+# data-torch="<2.0": the torch versions a block applies to (a version specifier: the behaviour
+# it shows changed in another version). Elsewhere it is not run and the report records it as
+# `not-applicable`; its output is compared exactly on the versions it applies to.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 10x faster on 1,000 pages
 UNSAFE_HTML = re.compile(r"<\s*script\b|\son[a-z]+\s*=", re.IGNORECASE)
 
@@ -108,12 +111,47 @@ def fence_info(info: str) -> tuple[str, dict[str, str]]:
     return lang.lower(), opts
 
 
+def torch_range(spec: str):
+    """`data-torch` as a packaging SpecifierSet (ValueError when it is none)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        specs = SpecifierSet(spec)
+    except InvalidSpecifier as e:
+        raise ValueError(str(e)) from None
+    if not spec.strip() or not len(specs):
+        raise ValueError("empty")
+    return specs
+
+
+def torch_applies(spec: str, torch: str) -> bool:
+    """Whether a block with data-torch=`spec` applies to `torch` (its release: the local
+    build tag, +cpu or +cu117, is not part of the version compared)."""
+    from packaging.version import Version
+
+    release = ".".join(map(str, Version(torch).release))
+    return torch_range(spec).contains(release, prereleases=True)
+
+
+def check_torch_range(spec: str, where: str) -> list[str]:
+    try:
+        torch_range(spec)
+    except ValueError as e:
+        return [
+            f'{where}: data-torch="{spec}" is not a version range ({e}): write e.g. '
+            '{.python data-torch="<2.0"} or {.python data-torch=">=2.0"}'
+        ]
+    return []
+
+
 def check_tag(lang: str, opts: dict[str, str], where: str) -> list[str]:
     """Problems with a fence's tag and options: unknown tags, options that would hide a block."""
     if lang in RUN_TAGS or lang in CONSOLE_TAGS:
         problems = []
         if "data-notest" in opts and not opts["data-notest"].strip():
             problems.append(f'{where}: data-notest needs a reason: {{.{lang} data-notest="why it is not run"}}')
+        if "data-torch" in opts:
+            problems += check_torch_range(opts["data-torch"], where)
         for unknown in sorted(set(opts) - PYTHON_OPTIONS):
             problems.append(
                 f"{where}: unknown option `{unknown}` on a Python block: "

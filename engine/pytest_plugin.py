@@ -39,8 +39,9 @@ from packaging.version import Version
 
 from engine import config as site_config
 from engine import fonts
+from engine.config import pinned_torch
 from engine.page import Block, Output, PageError
-from engine.parser import read_page
+from engine.parser import read_page, torch_applies
 from engine.report import OUTCOMES, Entry, Report, Run
 from engine.sandbox import (
     DEFAULT_PRELOAD,
@@ -55,6 +56,7 @@ from engine.scheduler import PageJob, Scheduler
 
 DEVICES = ("cpu", "cuda")
 OUTPUT_DIFFERS = "output-differs"  # an outcome of its own in the report (engine/report.py)
+NOT_APPLICABLE = "not-applicable"  # data-torch excludes this torch: not run, by declaration
 NO_CUDA = "no CUDA device here (torch.cuda.is_available() is False); run the GPU recipe in README.md"
 MAX_DIFF_LINES = 200
 RESULTS = pytest.StashKey[dict]()  # (page, block index, device) -> outcome
@@ -95,19 +97,6 @@ def torch_python(config) -> str | None:
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
         raise pytest.UsageError(f"--torch-python {path}: not an executable file (a venv's bin/python)")
     return path
-
-
-def pinned_torch(root: Path) -> str | None:
-    """The torch the pages' outputs are written for: `torch==X` in requirements.txt."""
-    try:
-        lines = (root / "requirements.txt").read_text("utf-8").splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        name, sep, version = line.split("#")[0].strip().partition("==")
-        if sep and name.strip().lower() == "torch":
-            return version.strip()
-    return None
 
 
 def exact_outputs(config) -> bool:
@@ -244,6 +233,12 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: item.get_closest_marker("after_doc_tests") is not None)  # stable sort
 
 
+def block_runs_here(block: Block) -> bool:
+    """Whether the tests run this block on this torch (not data-notest, data-torch applies)."""
+    spec = block.options.get("data-torch")
+    return block.notest is None and (spec is None or torch_applies(spec, zygote().hello()["torch"]))
+
+
 def pytest_collection_finish(session):
     """Pages whose every block on a device is selected run ahead, doc_jobs at a time
     (engine/scheduler.py); a partial selection runs block by block, in its tests."""
@@ -269,6 +264,7 @@ def pytest_collection_finish(session):
                 blocks=parent.page.blocks,
                 start=lambda first=first: zygote().start_page(first.device, policy(config), timeout, page_fonts(first)),
                 applies=lambda first=first: first.runs_here() is None,
+                runs=block_runs_here,
             )
         )
 
@@ -427,6 +423,12 @@ class DocBlock(pytest.Item):
         if below:
             run.done += 1
             pytest.skip(below)
+        have = zygote().hello()["torch"]
+        applies = self.block.options.get("data-torch")
+        if applies is not None and not torch_applies(applies, have):
+            run.done += 1
+            self.not_applicable = True
+            pytest.skip(f"{NOT_APPLICABLE}: the block applies to torch {applies} (data-torch); this is {have}")
         timeout = float(self.config.getini("doc_block_timeout"))
         run.failed = self.where  # until it passes
         try:
@@ -475,7 +477,7 @@ class DocBlock(pytest.Item):
         actual = shown_text(stdout, error)
         if error is not None and "Traceback (most recent call last):" not in expected:
             raise BlockFailed(error["traceback"])  # the page shows no error here, so none may be written in either
-        if actual != expected and not exact_outputs(self.config):
+        if actual != expected and not self.exact():
             self.output_differs(expected, actual, error)
         if actual != expected and self.config.getoption("update_output"):
             self.config.stash[UPDATES].append((self.path, shown, actual))
@@ -486,6 +488,14 @@ class DocBlock(pytest.Item):
                 f"{self.block.line} produced:\n{truncated_diff(expected, actual)}",
                 pytrace=False,
             )
+
+    def exact(self) -> bool:
+        """Outputs are exact on the pinned torch; a block whose data-torch excludes the
+        pinned torch shows another version's output: exact on the versions it applies to."""
+        if exact_outputs(self.config):
+            return True
+        applies, pinned = self.block.options.get("data-torch"), pinned_torch(self.config.rootpath)
+        return applies is not None and pinned is not None and not torch_applies(applies, pinned)
 
     def output_differs(self, expected: str, actual: str, error: dict | None):
         """Another torch than the pinned one: the same behaviour (the error the page shows,
@@ -532,7 +542,11 @@ def pytest_runtest_makereport(item, call):
             "blocks": len(item.parent.page.blocks),
             "identity": item.block.identity,
             "device": item.device,
-            "outcome": OUTPUT_DIFFERS if hasattr(report, "wasxfail") else report.outcome,
+            "outcome": OUTPUT_DIFFERS
+            if hasattr(report, "wasxfail")
+            else NOT_APPLICABLE
+            if report.skipped and getattr(item, "not_applicable", False)
+            else report.outcome,
             "duration_s": round(getattr(item, "ran_s", call.duration), 4),
             "isolation": _isolation_text(item.config.stash[ISOLATION].get(item.device, {})),
         }
@@ -641,10 +655,17 @@ def _git(root: Path, *args: str) -> str | None:
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
+def worktree_dirty(root: Path) -> bool:
+    """Uncommitted changes to tracked files, the verification reports left out: they are
+    what a run writes (make test-torch deletes and rewrites its own), not what it ran."""
+    status = _git(root, "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)verification")
+    return status is None or bool(status)
+
+
 def provenance(config, where: dict) -> Run:
     root = config.rootpath
     commit = _git(root, "rev-parse", "HEAD")
-    dirty = bool(_git(root, "status", "--porcelain", "--untracked-files=no")) if commit else True
+    dirty = worktree_dirty(root) if commit else True
     command = shlex.join(["python", "-m", "pytest", *config.invocation_params.args])
     isolation = {}
     for e in config.stash[ENTRIES].values():

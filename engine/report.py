@@ -20,6 +20,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import tempfile
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
@@ -29,9 +30,32 @@ from pathlib import Path
 FORMAT = 2
 # output-differs: on a torch other than the pinned one the block behaved as the page shows
 # (its assertions held, the same error or none) but printed other text; not a pass.
-OUTCOMES = ("passed", "failed", "output-differs", "skipped")
+# not-applicable: the block declares the torch versions it applies to (data-torch) and this
+# is not one of them; it was not run, by declaration, and counts as covered, not as a pass
+# of its code on this version.
+OUTCOMES = ("passed", "failed", "output-differs", "skipped", "not-applicable")
+DONE = ("passed", "not-applicable")  # what a verified page's blocks may be
 LOCAL = "verification/local.json"
 MANIFEST = "verification/trusted.toml"
+
+
+def release(torch: str) -> str:
+    """'2.0.0+cu117' -> '2.0.0' (the local build tag names a wheel, not a version); a
+    string that is no version is returned as it is."""
+    m = re.match(r"[0-9]+(?:\.[0-9]+)*", torch)
+    return m.group(0) if m else torch
+
+
+def release_key(torch: str) -> tuple:
+    """Orders releases numerically (2.6.0 before 2.13.0; 2.0 is 2.0.0); anything else
+    last, by name."""
+    rel = release(torch)
+    if re.fullmatch(r"[0-9]+(?:\.[0-9]+)*", rel):
+        parts = [int(p) for p in rel.split(".")]
+        while len(parts) > 1 and parts[-1] == 0:
+            parts.pop()
+        return (0, tuple(parts), "")
+    return (1, (), rel)
 
 
 class ReportError(Exception):
@@ -74,6 +98,16 @@ class Entry:
     @property
     def key(self) -> tuple[str, str, int, str]:
         return self.run_id, self.page, self.index, self.device
+
+
+@dataclass(frozen=True)
+class VersionResult:
+    """One torch release's verdict on one page as it is now, on one device (Report.versions)."""
+
+    torch: str  # the release, e.g. "2.0.0" (no local build tag)
+    status: str  # passed, failed, output-differs, skipped, changed, incomplete
+    blocks: int  # how many blocks failed / differed / were skipped (0 for the others)
+    run: Run  # the run the verdict comes from
 
 
 def _typed(cls, data, where: str):
@@ -202,7 +236,7 @@ class Report:
             if e.page != page or e.device != device or e.identity not in wanted:
                 continue
             run = self.runs[e.run_id]
-            if e.outcome == "passed" and run.has_provenance:
+            if e.outcome in DONE and run.has_provenance:
                 passed.setdefault(e.run_id, set()).add(e.identity)
             elif e.outcome == "failed":
                 failed_at.append((run.started, run.torch))
@@ -213,6 +247,57 @@ class Report:
         if any(started > best.started and torch == best.torch for started, torch in failed_at):
             return None
         return best
+
+    def versions(self, page: str, blocks, device: str) -> list[VersionResult]:
+        """What each torch release that ran `page` on `device` says about the page as it is
+        now, oldest release first: a list of versions actually run, never a range.
+
+        Per release (2.0.0+cu117 and 2.0.0+cpu are one release) the newest run with
+        provenance that covered every runnable block as it is now decides: `passed` (all
+        passed, and no later run on that release failed one of them), `failed`,
+        `output-differs` (none failed, some printed other text: not a pass) or `skipped`
+        (none ran, e.g. CUDA items on a machine without a GPU). Where no run of that release
+        covered the current code: `changed` (its newest run saw other code: rerun it) or
+        `incomplete` (it ran only some of the blocks)."""
+        wanted = {b.identity for b in blocks if b.notest is None}
+        if not wanted:
+            return []
+        seen: dict[str, dict[str, Entry]] = {}  # run_id -> identity -> entry
+        for e in self.entries:
+            if e.page == page and e.device == device and self.runs[e.run_id].has_provenance:
+                seen.setdefault(e.run_id, {})[e.identity] = e
+        by_release: dict[str, list[Run]] = {}
+        for run_id in seen:
+            run = self.runs[run_id]
+            by_release.setdefault(release(run.torch), []).append(run)
+        out = []
+        for rel, runs in sorted(by_release.items(), key=lambda item: release_key(item[0])):
+            runs.sort(key=lambda r: r.started, reverse=True)
+            covering = [r for r in runs if wanted <= seen[r.run_id].keys()]
+            if not covering:
+                newest = runs[0]
+                status = "changed" if seen[newest.run_id].keys() - wanted else "incomplete"
+                out.append(VersionResult(rel, status, 0, newest))
+                continue
+            run = covering[0]
+            outcomes = [seen[run.run_id][i].outcome for i in wanted]
+            later_failed = sum(
+                1
+                for r in runs
+                if r.started > run.started
+                for i, e in seen[r.run_id].items()
+                if i in wanted and e.outcome == "failed"
+            )
+            failed = outcomes.count("failed") + later_failed
+            if failed:
+                out.append(VersionResult(rel, "failed", failed, run))
+            elif outcomes.count("output-differs"):
+                out.append(VersionResult(rel, "output-differs", outcomes.count("output-differs"), run))
+            elif all(o in DONE for o in outcomes) and "passed" in outcomes:
+                out.append(VersionResult(rel, "passed", 0, run))
+            else:
+                out.append(VersionResult(rel, "skipped", outcomes.count("skipped"), run))
+        return out
 
     def latest(self) -> dict[tuple[str, str, str], Entry]:
         """(page, identity, device) -> the newest entry."""

@@ -71,7 +71,7 @@ ATTRIBUTES = {
     "img": {"src", "alt", "width", "height", "loading", "decoding", "srcset", "sizes"},
     "source": {"srcset", "media", "type", "sizes"},
     "details": {"open", "data-search-exclude"},
-    "div": {"data-tabs", "data-notest", "data-search-exclude"},
+    "div": {"data-tabs", "data-notest", "data-torch", "data-search-exclude"},
     "input": {"checked", "disabled", "name"},
     "label": {"for"},
     "ol": {"start", "reversed"},

@@ -26,6 +26,7 @@ class PageJob:
     blocks: list[Block]
     start: Callable[[], PageProcess]  # a fresh confined process for this page and device
     applies: Callable[[], bool] = lambda: True  # e.g. False on a machine without CUDA: the test skips
+    runs: Callable[[Block], bool] = lambda block: block.notest is None  # blocks the tests skip do not run
 
 
 @dataclass
@@ -51,7 +52,7 @@ def run_page(job: PageJob, timeout: float, stopping: threading.Event) -> PageRes
         for block in job.blocks:
             if stopping.is_set():
                 break
-            if block.notest is not None:
+            if not job.runs(block):
                 continue
             try:
                 reply = process.run_block(block.source, job.page, block.line, timeout)

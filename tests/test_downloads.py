@@ -17,6 +17,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
+from engine.config import pinned_torch
 from engine.notebook import TRACEBACK, Cell, page_cells
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +36,7 @@ def parsed(page: Path):
 
 
 def expected(page: Path) -> list[Cell]:
-    return page_cells(page.read_text("utf-8"), parsed(page).blocks)
+    return page_cells(page.read_text("utf-8"), parsed(page).blocks, torch=pinned_torch(ROOT))
 
 
 def notebook_outputs(nb) -> dict[int, str]:

@@ -230,6 +230,8 @@ KEPT = {
     "code block with line anchors": '<div class="language-python highlight" data-notest="why"><span class='
     '"filename">t.py</span><pre><span></span><code><a id="__codelineno-0-1" name="__codelineno-0-1" href='
     '"#__codelineno-0-1"></a><span class="k">def</span></code></pre></div>',
+    "code block for some torch versions": '<div class="language-python highlight" data-torch="&lt;2.0"><pre><code>'
+    "x = 1</code></pre></div>",
     "heading permalink": '<h2 id="x">X<a class="headerlink" href="#x" title="Permanent link">¶</a></h2>',
     "footnote": '<sup id="fnref:1"><a class="footnote-ref" href="#fn:1">1</a></sup>',
     "details": '<details class="info helpers" data-search-exclude="" open=""><summary>s</summary></details>',

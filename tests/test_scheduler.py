@@ -97,3 +97,13 @@ def test_stopping_starts_no_further_block():
     proc = FakeProcess()
     result = run_page(PageJob("p.md", "cpu", blocks((1, False, None)), start=lambda: proc), 5, stopping)
     assert proc.ran == [] and result.answers == {} and proc.closed
+
+
+def test_blocks_the_tests_skip_are_not_run():
+    """A block the tests skip on this torch (data-torch) must not run ahead either: it would
+    change the page's state for the blocks after it."""
+    proc = FakeProcess()
+    page = blocks((1, False, None), (5, False, None), (9, False, None))
+    job = PageJob("p.md", "cpu", page, start=lambda: proc, runs=lambda b: b.line != 5)
+    result = run_page(job, 5, threading.Event())
+    assert proc.ran == [1, 9] and set(result.answers) == {1, 3}

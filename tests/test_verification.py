@@ -97,7 +97,7 @@ def test_badge_when_every_block_passed(tiny, tmp_path):
     root, env = tiny
     build(root, env, tmp_path / "site")
     text = badge(tmp_path / "site")
-    assert text.startswith("已验证") and "CPU · torch" in text, text
+    assert text.startswith("已验证") and "CPU：torch " in text, text
     table = (tmp_path / "site" / "verification.html").read_text("utf-8")
     assert "docs/p.md" in table and "passed" in table
 
