@@ -46,6 +46,27 @@ pages-build: $(VENV)/.installed
 
 .PHONY: serve chromium test offline pages pages-build
 
+# The site built with ProperDocs (the MkDocs 1.x fork) in its own venv, then checked for
+# what the hooks and the Markdown extensions add: a badge and downloads on every Q&A page,
+# MathML wherever a page has formulas, the figures, the question index, the site's search
+# index and CSP (engine/site_check.py; `python -m engine.site_check site/` checks any build).
+# CI's `portable` job (.github/workflows/ci.yml) runs this.
+PROPERDOCS_VENV := .venvs/properdocs
+PROPERDOCS_SITE ?= site-properdocs
+
+$(PROPERDOCS_VENV)/.installed: requirements.txt pyproject.toml
+	python3 -m venv $(PROPERDOCS_VENV)
+	$(PROPERDOCS_VENV)/bin/python -m pip install -q -r requirements.txt properdocs==1.6.7
+	$(PROPERDOCS_VENV)/bin/python -m pip install -q -e . --no-deps
+	touch $@
+
+check-properdocs: $(PROPERDOCS_VENV)/.installed
+	rm -rf $(PROPERDOCS_SITE)
+	$(PROPERDOCS_VENV)/bin/python -m properdocs build --strict -f $(CURDIR)/mkdocs.yml -d $(PROPERDOCS_SITE)
+	$(PROPERDOCS_VENV)/bin/python -m engine.site_check $(PROPERDOCS_SITE)
+
+.PHONY: check-properdocs
+
 # A new Q&A page from the template (see CONTRIBUTING.md):
 #   make page SLUG=adam-explained TITLE="解释 adam" QUESTION="原样的提问" SECTION=手写优化器
 page: $(VENV)/.installed

@@ -5,6 +5,8 @@ the checker of a built site (scripts/check_site.py) that CI runs on the ProperDo
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +17,7 @@ import yaml
 
 from engine.config import mkdocs_yml, snippet_preprocessor
 from engine.mathml import MathMLError, to_mathml
+from engine.site_check import check_site, has_formula, main
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "mkdocs.yml"
@@ -110,3 +113,62 @@ def test_build_output_unchanged_by_the_move(site):
     includes expanded: a page that includes a snippet shows its code."""
     page = (site / "qa" / "d2l-sgd.html").read_text("utf-8")
     assert "<math" in page and "--8&lt;--" not in page and "--8<--" not in page
+
+
+# --- the built site is complete (engine/site_check.py; CI runs it on the ProperDocs build) ---
+
+
+def test_site_check_passes_on_the_mkdocs_build(site):
+    """The checker CI runs on the ProperDocs build, here on the MkDocs build the tests make."""
+    problems, counts = check_site(site, ROOT / "docs")
+    assert not problems, "\n".join(problems)
+    qa = len(list((ROOT / "docs" / "qa").glob("*.md")))
+    assert counts["qa pages"] == counts["badges"] == counts["index links"] == qa and counts["downloads"] == 2 * qa
+    assert counts["pages with formulas"] and counts["figures"], counts
+
+
+def test_formula_detection_follows_arithmatex():
+    assert has_formula("an update $w - \\eta g$ here") and has_formula("$$\nx\n$$") and has_formula("\\(x\\)")
+    assert not has_formula("costs $5 and $6")  # no formula for arithmatex: a space before the closing $
+    assert not has_formula("```python\nprint('$x$')\n```\n`$y$` and ~~~\n$$\n~~~\n")
+    assert not has_formula("---\ntitle: '$x$'\n---\nplain")
+
+
+def mutate(site: Path, rel: str, old: str, new: str) -> None:
+    path = site / rel
+    text = path.read_text("utf-8")
+    assert old in text, (rel, old)
+    path.write_text(text.replace(old, new), "utf-8")
+
+
+def test_site_check_finds_what_a_generator_skipping_hooks_leaves_out(site, tmp_path, capsys):
+    """What Zensical's build looks like (hooks skipped): each loss is reported."""
+    copy = tmp_path / "site"
+    shutil.copytree(site, copy)
+    badge_page = "qa/d2l-sgd.html"
+    mutate(copy, badge_page, 'class="qa-badge', 'class="gone')
+    math_page = next(p for p in sorted(copy.glob("qa/*.html")) if "<math" in p.read_text("utf-8"))
+    text = math_page.read_text("utf-8")
+    math_page.write_text(re.sub(r"<math.*?</math>", r"\\(x\\)", text, flags=re.DOTALL), "utf-8")
+    figure = next(copy.glob("assets/figures/*.svg"))
+    figure.unlink()
+    mutate(copy, "faq.html", 'href="qa/sgd-rebind-bug.html"', 'href="#"')
+    (copy / "search" / "search_index.json").write_text('{"config": {}, "docs": []}', "utf-8")
+    mutate(copy, "qa/grad-is-none.html", 'href="grad-is-none.ipynb"', 'href="#"')
+    mutate(copy, "tags.html", '<meta http-equiv="Content-Security-Policy"', "<meta")
+    problems, _ = check_site(copy, ROOT / "docs")
+    text = "\n".join(problems)
+    rel = math_page.relative_to(copy).as_posix()
+    for expected in (
+        f"{badge_page}: no verification badge",
+        f"{rel}: the page has formulas but no MathML",
+        f"{rel}: formula left as TeX: \\(x\\)",
+        f"figure assets/figures/{figure.name} is not in the site",
+        "faq.html: the question index does not link qa/sgd-rebind-bug.md",
+        "search/search_index.json: not the site's own search index",
+        "qa/grad-is-none.html: no download grad-is-none.ipynb",
+        "tags.html: no Content-Security-Policy",
+    ):
+        assert expected in text, f"not reported: {expected}\n{text}"
+    assert main([str(copy), "--docs", str(ROOT / "docs")]) == 1
+    assert "no verification badge" in capsys.readouterr().out

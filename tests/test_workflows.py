@@ -177,3 +177,24 @@ def test_pages_publishes_only_what_ci_verified():
     ci_steps = [step for _, step in steps(ROOT / ".github/workflows/ci.yml")]
     uploaded = [s["with"] for s in ci_steps if s.get("with", {}).get("name") == "report"]
     assert uploaded == [{"name": "report", "path": "verification/local.json", "if-no-files-found": "error"}]
+
+
+def make_dry_run(target: str) -> list[str]:
+    """The commands `make TARGET` would run (make -n), one per line."""
+    proc = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.splitlines()
+
+
+def test_ci_builds_the_site_with_properdocs_and_checks_it():
+    """CI's `portable` job: `make check-properdocs` builds with ProperDocs (--strict) and runs
+    engine/site_check.py on that very output."""
+    job = load(ROOT / ".github/workflows/ci.yml")["jobs"]["portable"]
+    assert [s["run"] for s in job["steps"] if "run" in s] == ["make check-properdocs"]
+    commands = make_dry_run("check-properdocs")
+    build = next(c for c in commands if " -m properdocs build " in c)
+    assert "--strict" in build.split(), build
+    assert re.search(r"pip install .*-r requirements.txt properdocs==\d", (ROOT / "Makefile").read_text("utf-8"))
+    out = build.split(" -d ")[1].split()[0]
+    assert any(c.endswith(f"-m engine.site_check {out}") for c in commands), commands
+    assert commands.index(build) < next(i for i, c in enumerate(commands) if "engine.site_check" in c)
