@@ -9,7 +9,7 @@ Checks, against the Markdown sources in `docs`:
   downloads (notebook and script), which exist in the site;
 - every page whose Markdown has a formula shows MathML, and no formula is left as TeX;
 - every figure a page names (assets/figures/*.svg) exists in the site and the page links it;
-- the question index links every Q&A page;
+- the question index (on the home page and the index page) links every Q&A page;
 - the site's own search index (its `qa` terms) and the Content-Security-Policy are there.
 
 Exit status 1 and one line per problem when anything is missing.
@@ -101,11 +101,13 @@ def check_site(site: Path, docs: Path) -> tuple[list[str], dict[str, int]]:
                 problems.append(f"{where}: figure {figure} is not in the site")
             elif figure not in html:
                 problems.append(f"{where}: figure {figure} is not linked")
-    index = next((p for p in docs.rglob("*.md") if "<!-- faq-index -->" in p.read_text("utf-8")), None)
-    index_html = built(site, index.relative_to(docs)) if index else None
-    if index_html is None:
-        problems.append("no question index (a page with <!-- faq-index -->) in the site")
-    else:
+    indexes = [p.relative_to(docs) for p in sorted(docs.rglob("*.md")) if "<!-- faq-index -->" in p.read_text("utf-8")]
+    if not indexes:
+        problems.append("no question index (a page with <!-- faq-index -->) in the sources")
+    for index in indexes:  # the home page and the question index page
+        index_html = built(site, index)
+        if index_html is None:
+            continue  # reported above: not built
         text = content(index_html.read_text("utf-8"))
         for rel, html_file in qa_html.items():
             link = html_file.relative_to(index_html.parent).as_posix()
