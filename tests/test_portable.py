@@ -174,3 +174,41 @@ def test_site_check_finds_what_a_generator_skipping_hooks_leaves_out(site, tmp_p
         assert expected in text, f"not reported: {expected}\n{text}"
     assert main([str(copy), "--docs", str(ROOT / "docs")]) == 1
     assert "no verification badge" in capsys.readouterr().out
+
+
+# --- "edit this page" (Material's content.action.edit), once repo_url is set -----------------
+
+
+def test_edit_action_points_at_the_page_source_once_repo_url_is_set(tmp_path):
+    """mkdocs.yml holds the repository's address in one place, commented out with its
+    edit_uri (the build passes without them: tests/test_site.py); uncommented, with a
+    placeholder address, a Q&A page's edit button opens docs/qa/<page>.md. Built with
+    mkdocs.yml's own theme features and those two lines, on a one-page site (the real
+    build takes a minute)."""
+    config = mkdocs_yml(CONFIG)
+    assert "repo_url" not in config and "edit_uri" not in config, "leave them commented until the address is known"
+    assert "content.action.edit" in config["theme"]["features"]
+    commented = re.findall(r"^# ((?:repo_url|edit_uri): .*)$", CONFIG.read_text("utf-8"), re.MULTILINE)
+    settings = yaml.safe_load("\n".join(commented)) or {}
+    assert set(settings) == {"repo_url", "edit_uri"}, f"mkdocs.yml: no commented repo_url and edit_uri: {settings}"
+    (tmp_path / "docs" / "qa").mkdir(parents=True)
+    (tmp_path / "docs" / "qa" / "some-question.md").write_text("# 问题\n\n正文。\n", "utf-8")
+    small = {
+        "site_name": "t",
+        "docs_dir": config.get("docs_dir", "docs"),
+        "repo_url": "https://github.com/OWNER/REPO",  # the placeholder mkdocs.yml shows
+        "edit_uri": settings["edit_uri"],
+        "theme": {"name": config["theme"]["name"], "features": config["theme"]["features"], "language": "zh"},
+    }
+    (tmp_path / "mkdocs.yml").write_text(yaml.safe_dump(small, allow_unicode=True), "utf-8")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
+        cwd=tmp_path, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    html = (tmp_path / "site" / "qa" / "some-question" / "index.html").read_text("utf-8")
+    edit = re.search(r'<a href="([^"]+)"[^>]*class="md-content__button md-icon"', html)
+    assert edit, "no edit button on the page"
+    assert settings["repo_url"] == small["repo_url"]
+    assert edit[1] == "https://github.com/OWNER/REPO/edit/main/docs/qa/some-question.md", edit[1]
