@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -317,6 +318,8 @@ def test_gpu_report_script(tmp_path, runs, artifacts, list_fails, used):
     digest = hashlib.sha256(copied.read_bytes()).hexdigest()
     assert f'file = "verification/ci-gpu-nvidia-h100.json"\nsha256 = "{digest}"' in trusted
     assert trusted.count("[[report]]") == 1 and f"gpu.yml run {used}" in trusted
+    # what engine/report.py's trusted_reports reads
+    assert tomllib.loads(trusted)["report"] == [{"file": "verification/ci-gpu-nvidia-h100.json", "sha256": digest}]
 
 
 def test_torch_matrix_workflow_runs_every_version_weekly_and_on_page_changes():
