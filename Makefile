@@ -46,6 +46,27 @@ pages-build: $(VENV)/.installed
 
 .PHONY: serve chromium test offline pages pages-build
 
+# The site built with ProperDocs (the MkDocs 1.x fork) in its own venv, then checked for
+# what the hooks and the Markdown extensions add: a badge and downloads on every Q&A page,
+# MathML wherever a page has formulas, the figures, the question index, the site's search
+# index and CSP (engine/site_check.py; `python -m engine.site_check site/` checks any build).
+# CI's `portable` job (.github/workflows/ci.yml) runs this.
+PROPERDOCS_VENV := .venvs/properdocs
+PROPERDOCS_SITE ?= site-properdocs
+
+$(PROPERDOCS_VENV)/.installed: requirements.txt pyproject.toml
+	python3 -m venv $(PROPERDOCS_VENV)
+	$(PROPERDOCS_VENV)/bin/python -m pip install -q -r requirements.txt properdocs==1.6.7
+	$(PROPERDOCS_VENV)/bin/python -m pip install -q -e . --no-deps
+	touch $@
+
+check-properdocs: $(PROPERDOCS_VENV)/.installed
+	rm -rf $(PROPERDOCS_SITE)
+	$(PROPERDOCS_VENV)/bin/python -m properdocs build --strict -f $(CURDIR)/mkdocs.yml -d $(PROPERDOCS_SITE)
+	$(PROPERDOCS_VENV)/bin/python -m engine.site_check $(PROPERDOCS_SITE)
+
+.PHONY: check-properdocs
+
 # A new Q&A page from the template (see CONTRIBUTING.md):
 #   make page SLUG=adam-explained TITLE="解释 adam" QUESTION="原样的提问" SECTION=手写优化器
 page: $(VENV)/.installed
@@ -107,3 +128,32 @@ test-torch: $(VENV)/.installed $(TORCH_VENV)/.installed
 	  --doc-report verification/torch-$(TORCH).json $(ARGS)
 
 .PHONY: test-torch
+
+# CUDA on every change (.github/workflows/gpu.yml; README: 在 GPU 机器上运行测试): the doc
+# tests on CPU and CUDA with the machine's own CUDA build of torch, the same command on any
+# CUDA machine. The venv sees the system's packages (its torch) and gets everything else
+# from requirements.txt except the CPU torch pinned there. The report of this run alone goes
+# to verification/gpu-NAME.json, NAME the GPU model (e.g. gpu-nvidia-h100-80gb-hbm3.json).
+# Stops before installing anything when torch sees no CUDA device.
+#   make test-gpu                      (GPU_PYTHON=/path/to/python3.11+ with a CUDA torch)
+GPU_PYTHON ?= python3
+GPU_VENV := .venvs/gpu
+GPU_NAME = $(shell $(GPU_PYTHON) -c 'import re, torch; print(re.sub(r"[^a-z0-9]+", "-", torch.cuda.get_device_name(0).lower()).strip("-"))')
+
+gpu-check:
+	@$(GPU_PYTHON) -c 'import sys, torch; torch.cuda.is_available() or sys.exit(f"make test-gpu: no CUDA device here (torch {torch.__version__}: torch.cuda.is_available() is False)")'
+	@$(GPU_PYTHON) -c 'import torch; print("CUDA device:", torch.cuda.get_device_name(0), "· torch", torch.__version__)'
+
+$(GPU_VENV)/.installed: requirements.txt pyproject.toml
+	$(GPU_PYTHON) -m venv --system-site-packages $(GPU_VENV)
+	grep -v '^torch==' requirements.txt | $(GPU_VENV)/bin/python -m pip install -q -r /dev/stdin
+	$(GPU_VENV)/bin/python -m pip install -q -e . --no-deps
+	touch $@
+
+test-gpu: gpu-check $(GPU_VENV)/.installed
+	rm -f verification/gpu-$(GPU_NAME).json
+	$(GPU_VENV)/bin/python -m pytest docs -p no:cacheprovider --doc-report verification/gpu-$(GPU_NAME).json $(ARGS)
+	@$(GPU_VENV)/bin/python -c 'import json, sys; p = sys.argv[1]; ran = [e for e in json.load(open(p))["entries"] if e["device"] == "cuda" and e["outcome"] != "skipped"]; \
+	  print(f"{p}: {len(ran)} CUDA items ran") if ran else sys.exit(f"{p}: no CUDA item ran (all skipped)")' verification/gpu-$(GPU_NAME).json
+
+.PHONY: gpu-check test-gpu

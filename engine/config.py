@@ -21,7 +21,7 @@ class ConfigError(Exception):
 
 @functools.cache
 def mkdocs_yml(config_file: Path) -> dict:
-    """mkdocs.yml as MkDocs' own YAML loader reads it (`!relative $config_dir` included);
+    """mkdocs.yml as MkDocs' own YAML loader reads it (`!ENV`, `!relative` if a copy uses them);
     validating the whole config (theme, plugins, hooks) would cost 0.4 s per run."""
     config = types.SimpleNamespace(config_file_path=str(config_file))
     return yaml.load(config_file.read_text("utf-8"), Loader=get_yaml_loader(config=config)) or {}
@@ -40,8 +40,12 @@ def snippet_preprocessor(config_file: Path):
     """The `pymdownx.snippets` preprocessor with the options mkdocs.yml gives it."""
     for ext in mkdocs_yml(config_file).get("markdown_extensions") or []:
         if ext == SNIPPETS or (isinstance(ext, dict) and SNIPPETS in ext):
-            options = ext[SNIPPETS] if isinstance(ext, dict) else None
-            md = markdown.Markdown(extensions=[SNIPPETS], extension_configs={SNIPPETS: options or {}})
+            options = dict((ext[SNIPPETS] if isinstance(ext, dict) else None) or {})
+            # The build resolves relative base paths from the folder it runs in (the repository
+            # root); the doc tests may run from anywhere: resolve them from mkdocs.yml's folder.
+            base = options.get("base_path", ["."])
+            options["base_path"] = [str(config_file.parent / p) for p in ([base] if isinstance(base, str) else base)]
+            md = markdown.Markdown(extensions=[SNIPPETS], extension_configs={SNIPPETS: options})
             return md.preprocessors["snippet"]
     raise ConfigError(f"{config_file.name}: {SNIPPETS} is not in markdown_extensions, so includes cannot be expanded")
 

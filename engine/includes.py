@@ -9,7 +9,7 @@ a symlink or an absolute path, no file the reader cannot find in the repository.
 - `unsafe_includes(lines, root)`: every include the snippet preprocessor would expand in
   these Markdown lines (inline and block notation, nested includes), each refused one
   as (0-based line, message). The doc-test parser and the site build both use it.
-- `IncludeGuard`, a Markdown extension (`engine.includes` in mkdocs.yml, with `root`):
+- `IncludeGuard`, a Markdown extension (`engine.includes` in mkdocs.yml; `root`, default `.`):
   runs just before `pymdownx.snippets` and stops the build on a refused include.
 """
 

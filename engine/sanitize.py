@@ -4,7 +4,7 @@
   sanitizer) with an allowlist of what the site's Markdown extensions produce: headings
   with permalinks, code blocks (line numbers, spans, titles, annotations), admonitions,
   details, content tabs, tables, footnotes, abbreviations, definition lists, images and
-  figures (`#only-light`), MathML from hooks/mathml.py, the badges. Everything else goes:
+  figures (`#only-light`), MathML from engine/mathml.py, the badges. Everything else goes:
   `<script>`, `<style>`, `<iframe>`, `<object>`, `<embed>`, `<svg>`, forms, every `on*=`
   attribute, `style=` beyond text alignment, URLs other than relative, http(s) and mailto.
 - `escape_front_matter(meta)`: the front-matter fields that reach the HTML (title,

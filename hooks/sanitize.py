@@ -25,7 +25,7 @@ def on_page_markdown(markdown, page, **kwargs):
     return markdown
 
 
-@event_priority(-100)  # after the hooks that write HTML (MathML, badges, the report table)
+@event_priority(-100)  # after the hooks that write HTML (badges, the report table; MathML comes earlier)
 def on_page_content(html, page, **kwargs):
     clean = sanitize_html(html)
     removed = removed_markup(html, clean)
