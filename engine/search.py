@@ -14,6 +14,12 @@ keeps Material's search box and result list, and replaces the engine behind them
 - Each page gets one weight per word: title, `question` and `keywords` weigh more than
   headings, headings more than body text (which saturates: the tenth mention adds little).
   The worker multiplies by the word's rarity (IDF), so words on most pages count little.
+- A word of the page's topic (title, `question`, `keywords`, tags, its one-line `answer`)
+  is stored with its weight negated; a word only in its headings or body is a mention.
+  The worker ranks by the weight alone, and for the empty state counts a mention at half:
+  `DataLoader num_workers 设置多少` matches words in the code of two pages, which answer
+  something else. Hub pages (home, question index) are indexed by their title and headings
+  only: their body repeats the answer pages' titles.
 - docs/glossary.yml's `avoid` and `synonyms` (the same list that keeps the pages'
   terminology consistent) and OpenCC's traditional → simplified table, reduced to the
   characters the index holds, travel with the index and are applied to queries.
@@ -36,7 +42,11 @@ STOP = frozenset(
     "from into vs versus if than then there their its use using used get".split()
 )
 HUBS = frozenset({"index.html", "faq.html", "tags.html", "verification.html"})
-WEIGHTS = {"title": 8.0, "question": 5.0, "keywords": 5.0, "tags": 3.0, "headings": 2.0}
+WEIGHTS = {"title": 8.0, "question": 5.0, "keywords": 5.0, "tags": 3.0, "answer": 1.0, "headings": 2.0}
+# The fields that say what a page is about (its topic); a word found only in its headings
+# or body is a mention. The index stores the weight of a topic word negated (the few
+# postings that carry a sign: see build()), the worker reads the sign for its empty state.
+TOPIC = frozenset({"title", "question", "keywords", "tags", "answer"})
 BODY = 3.0  # body text: BODY * tf / (tf + 2)
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 ASCII = re.compile(r"[a-z0-9_]+(?:\.[a-z0-9_]+)*")
@@ -141,22 +151,29 @@ def build(docs: list[dict], meta: dict[str, dict], glossary: Path, text_limit: i
             "question": str(fm.get("question") or ""),
             "keywords": " ; ".join(str(k) for k in fm.get("keywords") or []),
             "tags": " ; ".join(str(t) for t in fm.get("tags") or []),
+            "answer": str(fm.get("answer") or ""),
             "headings": " ; ".join(page["headings"]),
         }
         weight: dict[str, float] = {}
+        topic: set[str] = set()
         for field, text in fields.items():
-            for t in set(tokens(text)):
+            words = set(tokens(text))
+            for t in words:
                 weight[t] = weight.get(t, 0.0) + WEIGHTS[field]
-        body = " ".join(page["body"])
-        chars.update(CJK_CHARS.findall(normalize(body + " ".join(fields.values()))))
+            if field in TOPIC:
+                topic |= words
+        hub = loc in HUBS
+        # A hub's body is the answer pages' titles again: it is indexed by its own title and headings only.
+        body = "" if hub else " ".join(page["body"])
+        chars.update(CJK_CHARS.findall(normalize(" ".join(page["body"]) + " ".join(fields.values()))))
         counts: dict[str, int] = {}
         for t in tokens(body):
             counts[t] = counts.get(t, 0) + 1
         for t, tf in counts.items():
             weight[t] = weight.get(t, 0.0) + BODY * tf / (tf + 2)
         for t, w in weight.items():
-            postings.setdefault(t, []).extend([number, round(w, 1)])
-        index_pages.append({"docs": page["docs"], "hub": loc in HUBS})
+            postings.setdefault(t, []).extend([number, -round(w, 1) if t in topic else round(w, 1)])
+        index_pages.append({"docs": page["docs"], "hub": hub})
     return {
         "docs": short,
         "qa": {

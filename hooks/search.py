@@ -7,6 +7,7 @@ entries' text, and points the theme at that worker (overrides/main.html). The of
 plugin then inlines the same file into search_index.js for file:// copies."""
 
 import json
+import os
 from pathlib import Path
 
 from engine.search import build
@@ -28,6 +29,9 @@ def on_post_build(config, **kwargs):
     if not path.is_file():
         return
     index = json.loads(path.read_text("utf-8"))
+    if os.environ.get("QA_SEARCH_DUMP"):  # benchmarks/search_segmenter.py: what the index is built from
+        dump = {"docs": index["docs"], "meta": _meta}
+        Path(os.environ["QA_SEARCH_DUMP"]).write_text(json.dumps(dump, ensure_ascii=False, default=str), "utf-8")
     built = build(index["docs"], _meta, Path(config.docs_dir) / "glossary.yml")
     index["docs"] = built["docs"]
     index["config"]["qa"] = built["qa"]

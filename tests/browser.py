@@ -135,7 +135,8 @@ class Reader:
         return [self.page_path(h) for h in hrefs]
 
     def empty_state(self) -> bool:
-        """The search says plainly that no page answers the query, and offers the index."""
+        """The search says plainly that no page answers the query, and offers the question
+        index and the page on proposing a question."""
         return self.page.evaluate(EMPTY_STATE_JS)
 
     def page_path(self, url: str) -> str:
@@ -155,7 +156,8 @@ RESULTS_SHOWN_JS = """() => document.querySelector('li.md-search-result__item')
   || /没有直接回答|没有找到|No matching/.test(document.querySelector('.md-search-result__meta').textContent)"""
 EMPTY_STATE_JS = """() => !document.querySelector('li.md-search-result__item')
   && document.querySelector('.md-search-result__meta').textContent.trim() === '没有直接回答这个问题的页面'
-  && !!document.querySelector('.qa-search-empty:not([hidden]) a[href$="faq.html"]')"""
+  && !!document.querySelector('.qa-search-empty:not([hidden]) a[href$="faq.html"]')
+  && !!document.querySelector('.qa-search-empty:not([hidden]) a[href$="contributing.html"]')"""
 # A paste with the mouse: the text arrives at once, with an input event and no key event.
 PASTE_JS = """(box, text) => {
   box.focus();

@@ -71,6 +71,20 @@ def test_search_finds_the_page(reader, case):
     assert reader.page.locator("article h1").first.is_visible()
 
 
+def test_opened_result_highlights_the_query(reader):
+    """A result opened from the search marks the query's words on the page (Material's
+    `search.highlight`, fed by the worker's `terms`): the glued Chinese run as one stretch."""
+    results = reader.search("梯度累加怎么用")
+    assert "qa/gradient-accumulation" in results[:3], results
+    reader.page.locator("li.md-search-result__item > a.md-search-result__link:first-child").nth(
+        results.index("qa/gradient-accumulation")
+    ).click()
+    reader.page.wait_for_url(lambda url: reader.page_path(url) == "qa/gradient-accumulation")
+    reader.page.wait_for_selector("article mark[data-md-highlight]")
+    marked = reader.page.eval_on_selector_all("article mark[data-md-highlight]", "els => els.map(e => e.textContent)")
+    assert "梯度累加" in marked and not {"怎么", "怎么用"} & set(marked), marked[:10]
+
+
 TOKEN_SAMPLES = [
     "L1正则",
     "手写sgd为什么这么慢",
@@ -96,6 +110,28 @@ def test_worker_splits_text_like_the_index(browser):
     )
     page.close()
     assert got == [tokens(s) for s in TOKEN_SAMPLES]
+
+
+def test_worker_empty_state_wants_the_topic_not_a_mention(browser):
+    """The worker (in Chromium) on a small made-up index: `DataLoader num_workers`, where
+    num_workers is on no page, gets the empty state while one page only mentions DataLoader
+    in its text, and finds that page once DataLoader is one of its `keywords`."""
+    from engine.search import build
+    from tests.test_search_index import DOCS, META
+
+    topic = {**META, "qa/accum.html": {**META["qa/accum.html"], "keywords": ["梯度累加", "DataLoader"]}}
+    worker = (Path(__file__).resolve().parent.parent / "docs/assets/javascripts/qa-search-worker.js").read_text("utf-8")
+    page = browser.new_page()
+    page.add_script_tag(content=worker)
+    got = [
+        page.evaluate(
+            """([data, q]) => { QA.setup(data); return QA.search(q).map(r => r[0].location); }""",
+            [{"config": {"qa": built["qa"]}, "docs": built["docs"]}, "DataLoader num_workers"],
+        )
+        for built in (build(DOCS, META, Path("no-glossary.yml")), build(DOCS, topic, Path("no-glossary.yml")))
+    ]
+    page.close()
+    assert got == [[], ["qa/accum.html"]]
 
 
 LONG_TRACEBACK = (

@@ -112,7 +112,7 @@ var QA = (function () {
         });
       }
     });
-    return {found: found, asked: want};
+    return {found: found, asked: want, text: rewritten};
   }
 
   /* The query's units for coverage: each Chinese run's pairs ("c" + pair) and each ASCII
@@ -156,7 +156,7 @@ var QA = (function () {
       if (weight > g) groups.set(term.group, weight);
       for (var i = 0; i < term.post.length; i += 2) {
         var page = term.post[i];
-        score[page] += weight * term.post[i + 1];
+        score[page] += weight * Math.abs(term.post[i + 1]);
         var m = matched[page].get(term.group) || 0;
         if (weight > m) matched[page].set(term.group, weight);
       }
@@ -183,20 +183,23 @@ var QA = (function () {
     if (!best || !distinctive(r)) return [];
     var cut = best.score * 0.15;
     return r.ranked.filter(function (x, i) { return i < 3 || x.score >= cut; }).slice(0, 12).map(function (x) {
-      return group(x, r.terms.found);
+      return group(x, r.terms);
     });
   }
 
   /* How much of what makes the query specific the page matches, 0..1: each Chinese
    * character and each ASCII word of the query weighs as much as its rarest known word
    * (a character or word the index does not know at all weighs the most); particles that
-   * only appear in unknown pairs are left out. */
+   * only appear in unknown pairs are left out. A word of the page's topic (title,
+   * `question`, `keywords`, tags, answer: stored with a negative weight) counts in full,
+   * a word only in its headings or body counts MENTION: a passing mention in a code
+   * block or an aside is not an answer. */
   var PARTICLES = new Set("的了吗呢啊吧呀是在把被和与就都也还又很这那个么怎什为啥哪会能要我你他她它们有没不到得着过给让用对从向该应请问下说一些法办回事样".split(""));
   function coverage(r, page) {
     var found = r.terms.found, unknown = idf(1), got = 0, total = 0;
-    var inPage = function (t) {
-      for (var i = 0; i < t.post.length; i += 2) if (t.post[i] === page) return true;
-      return false;
+    var inPage = function (t) { // 1: a word of the page's topic; MENTION: in its headings or body only
+      for (var i = 0; i < t.post.length; i += 2) if (t.post[i] === page) return t.post[i + 1] < 0 ? 1 : MENTION;
+      return 0;
     };
     var chars = new Map(); // char -> [weight, covered, known]
     var words = new Map(); // ASCII chain -> [weight, covered weight, known]
@@ -204,8 +207,8 @@ var QA = (function () {
       if (v.group[0] === "c") {
         var term = found.filter(function (f) { return f.t === t; })[0];
         for (var ch of t) {
-          var c = chars.get(ch) || [0, false, false];
-          if (term) { c[0] = Math.max(c[0], idf(df(term.post))); c[2] = true; c[1] = c[1] || inPage(term); }
+          var c = chars.get(ch) || [0, 0, false];
+          if (term) { c[0] = Math.max(c[0], idf(df(term.post))); c[2] = true; c[1] = Math.max(c[1], inPage(term)); }
           chars.set(ch, c);
         }
       } else if (v.group[0] === "a" && !words.has(v.group)) {
@@ -217,11 +220,11 @@ var QA = (function () {
       if (!w) return;
       var weight = idf(df(f.post));
       w[0] = w[2] ? Math.max(w[0], weight) : weight; w[2] = true;
-      if (inPage(f)) w[1] = Math.max(w[1], weight);
+      w[1] = Math.max(w[1], weight * inPage(f));
     });
     chars.forEach(function (c, ch) {
       if (!c[2]) { if (PARTICLES.has(ch)) return; c[0] = unknown; }
-      total += c[0]; if (c[1]) got += c[0];
+      total += c[0]; got += c[0] * c[1];
     });
     words.forEach(function (w) { total += w[0]; got += Math.min(w[1], w[0]); });
     return total ? got / total : 0;
@@ -234,14 +237,14 @@ var QA = (function () {
     r.cover = coverage(r, best.page);
     return r.cover >= QA_MIN_COVER || named(r, best.page);
   }
-  var QA_MIN_COVER = 0.36;
+  var QA_MIN_COVER = 0.36, MENTION = 0.5;
 
   /* Or the page names a rare word of 5+ letters of the query (on at most 3 pages) in its title,
    * `question` or `keywords` (a weight of 5 or more: engine/search.py WEIGHTS). */
   function named(r, page) {
     return r.terms.found.some(function (f) {
       if (f.group[0] === "o" || df(f.post) > 3 || f.t.length < 5) return false;
-      for (var i = 0; i < f.post.length; i += 2) if (f.post[i] === page && f.post[i + 1] >= 5) return true;
+      for (var i = 0; i < f.post.length; i += 2) if (f.post[i] === page && -f.post[i + 1] >= 5) return true;
       return false;
     });
   }
@@ -250,9 +253,44 @@ var QA = (function () {
     return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   }
 
+  /* What to highlight on the page a result opens (Material's `search.highlight` reads them
+   * from the link's `?h=`): each stretch of a Chinese run of the query whose pairs are all
+   * on the page (`梯度累加`, not `梯度` and `累加`), less particles at its ends, and the
+   * query's ASCII words of 3+ letters found there. */
+  function highlight(page, q) {
+    var on = new Set(), out = [], m;
+    q.found.forEach(function (t) {
+      for (var i = 0; i < t.post.length; i += 2) if (t.post[i] === page) { on.add(t.t); return; }
+    });
+    SPLIT.lastIndex = 0;
+    while ((m = SPLIT.exec(q.text))) {
+      if (!m[1]) continue;
+      for (var i = 0, start = -1; i + 1 <= m[1].length; i++) {
+        var pair = i + 1 < m[1].length && on.has(m[1].slice(i, i + 2));
+        if (pair && start < 0) start = i;
+        if (!pair && start >= 0) { out.push(trim(m[1].slice(start, i + 1))); start = -1; }
+      }
+    }
+    q.found.forEach(function (t) {
+      if (t.group[0] !== "c" && /^[a-z0-9_.]{3,}$/.test(t.t) && on.has(t.t)) out.push(t.t);
+    });
+    var terms = {};
+    out = out.filter(function (w) { return w.length > 1; });
+    out.sort(function (a, b) { return b.length - a.length; }).forEach(function (w) { terms[w] = true; });
+    return terms;
+  }
+
+  /* A stretch without the particles at its ends (`梯度会` → `梯度`, `怎么用` → ``). */
+  function trim(run) {
+    var a = 0, b = run.length;
+    while (a < b && PARTICLES.has(run[a])) a++;
+    while (b > a && PARTICLES.has(run[b - 1])) b--;
+    return run.slice(a, b);
+  }
+
   /* One result: the page entry, then its sections that hold a matched word. */
-  function group(x, found) {
-    var page = index.pages[x.page], words = [];
+  function group(x, q) {
+    var page = index.pages[x.page], words = [], found = q.found, terms = highlight(x.page, q);
     found.forEach(function (t) {
       for (var i = 0; i < t.post.length; i += 2) if (t.post[i] === x.page) { words.push(t.t); return; }
     });
@@ -267,13 +305,13 @@ var QA = (function () {
       if (i > 0 && !hit) return;
       items.push({
         location: doc.location, title: mark(doc.title), text: mark(doc.text),
-        score: i === 0 ? x.score : x.score / (i + 1), terms: {}
+        score: i === 0 ? x.score : x.score / (i + 1), terms: terms
       });
     });
     return items.slice(0, 4);
   }
 
-  return {setup: setup, search: search, coverage: coverage, setMin: function (v) { QA_MIN_COVER = v; }, rank: rank, tokens: tokens, withinOne: withinOne};
+  return {setup: setup, search: search, coverage: coverage, setMin: function (v) { QA_MIN_COVER = v; }, setMention: function (v) { MENTION = v; }, rank: rank, tokens: tokens, withinOne: withinOne, highlight: function (q) { var r = rank(q); return r.ranked.slice(0, 3).map(function (x) { return highlight(x.page, r.terms); }); }};
 })();
 
 if (typeof module !== "undefined" && module.exports) {

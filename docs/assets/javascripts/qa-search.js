@@ -2,7 +2,8 @@
  * or a phrase committed by an input method showed nothing until a key was pressed. Here
  * every change of the query (typing, paste, drop, IME commit, autocomplete) is passed on as
  * the key release Material listens for. And when the worker (qa-search-worker.js) finds no
- * page that answers the query, the result list says so and offers the question index. */
+ * page that answers the query, the result list says so and offers the question index and
+ * the page on proposing a question (docs/contributing.md). */
 (function () {
   "use strict";
   var QUERY = "input.md-search__input";
@@ -44,7 +45,11 @@
       var faq = document.createElement("a");
       faq.href = base().replace(/\/?$/, "/") + "faq.html";
       faq.textContent = "问题索引";
-      p.append(faq, "里找相近的问题；也欢迎按仓库里的贡献指南（CONTRIBUTING.md）写一页，每个结论都要有代码证明。");
+      var contributing = document.createElement("a");
+      contributing.href = base().replace(/\/?$/, "/") + "contributing.html";
+      contributing.textContent = "怎样提一个新问题";
+      p.append(faq, "里找相近的问题，或者看");
+      p.append(contributing, "。");
       box.append(p);
       meta.after(box);
     }
