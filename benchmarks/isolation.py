@@ -44,10 +44,7 @@ def plain_script(site: Path, out: Path) -> Path:
     """Every page's runnable blocks, in one script that runs the pages one after another."""
     pages = []
     for path in sorted((site / "docs").rglob("*.md")):
-        try:
-            blocks = read_page(path, site, site / "mkdocs.yml").blocks
-        except Exception:  # noqa: BLE001 - a page the tests reject runs nothing there either
-            continue
+        blocks = read_page(path, site, site / "mkdocs.yml").blocks  # a rejected page: no benchmark
         sources = ["\n" * b.line + b.source for b in blocks if b.notest is None]
         if sources:
             pages.append([str(path.relative_to(site)), sources])
@@ -72,7 +69,7 @@ def timed(cmd: list[str], cwd: Path, env: dict) -> float:
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     took = time.perf_counter() - start
-    if proc.returncode not in (0, 1):  # 1: some page fails its check; the time still counts
+    if proc.returncode != 0:  # a failing page runs fewer blocks: its time would flatter
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
     return took
 

@@ -59,7 +59,7 @@ def sentence(rng: random.Random) -> str:
 
 
 TRAINING = """
-## 证据 3：像 d2l 那样训练
+## 像 d2l 那样训练三轮
 
 ```python
 torch.manual_seed({i})
@@ -93,9 +93,15 @@ keywords: [page{i}, 合成]
 
 # 合成问题 {i}
 
+## 问题
+
+> 第 {i} 个合成问题？
+
 ## 简短回答
 
 {text}
+
+## 动手跑一遍
 
 ```python
 import torch
@@ -106,7 +112,7 @@ torch.manual_seed({i})
 w = torch.randn(4, requires_grad=True)
 ```
 
-## 证据 1
+## 在提示框和标签页里走五步
 
 {sentence(rng)}
 
@@ -125,7 +131,7 @@ w = torch.randn(4, requires_grad=True)
     assert torch.isfinite(w).all()
     ```
 
-## 证据 2
+## 打印的损失不小于 0
 
 {sentence(rng)}
 
@@ -136,7 +142,15 @@ print(round(float((w**2).sum()), 4) >= 0)
 ```output
 True
 ```
-""" + (TRAINING.format(i=i) if weight == "d2l" else "")
+""" + (TRAINING.format(i=i) if weight == "d2l" else "") + f"""
+## 常见误区
+
+- {sentence(rng)}
+
+## 参考
+
+- [torch.optim](https://pytorch.org/docs/stable/optim.html)
+"""
 
 
 def make_site(root: Path, n: int, weight: str = "light", section: int = 50, harness: Path = ROOT) -> None:
