@@ -1,7 +1,7 @@
-"""DDP and the optimizer (shown on docs/qa/ddp-optimizer.md).
-
-The functions that torch.multiprocessing.spawn runs in the child processes must be
-importable by those processes, so they live in this module (the page imports them)."""
+"""DDP and the optimizer (shown on docs/qa/ddp-optimizer.md). The page starts its two
+processes with the "fork" start method: the children are copies of the page's process,
+so they use the functions the page defined (no module to import: the downloaded notebook
+and script run the same way)."""
 
 # --8<-- [start:setup]
 import socket
@@ -71,15 +71,16 @@ def train(shard=True, epochs=3, batch_size=8, lr=0.1):
 
 # --8<-- [start:run]
 def run(rank, world_size):
-    """每个进程的入口：torch.multiprocessing.spawn 调用 run(rank, world_size)。"""
+    """每个进程的入口：torch.multiprocessing 在第 rank 个进程里调用 run(rank, world_size)。"""
     dist.init_process_group("gloo", rank=rank, world_size=world_size)  # 多卡 GPU 时用 "nccl"
     try:
-        same = train(shard=False)  # 错误示范：不分片
-        torch.save(same, f"same-rank{rank}.pt")
-        result = train(shard=True)  # 正确的做法
-        torch.save(result, f"shard-rank{rank}.pt")
-        if rank == 0:  # 各进程的优化器状态相同：只让 rank 0 保存一份
-            torch.save(result["optimizer"], "optimizer.pt")
+        with torch.device("cpu"):  # 这个演示只用 CPU（默认设备是 cuda 时，fork 出的子进程不能再用 CUDA）
+            same = train(shard=False)  # 错误示范：不分片
+            torch.save(same, f"same-rank{rank}.pt")
+            result = train(shard=True)  # 正确的做法
+            torch.save(result, f"shard-rank{rank}.pt")
+            if rank == 0:  # 各进程的优化器状态相同：只让 rank 0 保存一份
+                torch.save(result["optimizer"], "optimizer.pt")
         dist.barrier()  # 其他进程等 rank 0 写完，再去读
     finally:
         dist.destroy_process_group()
