@@ -14,7 +14,7 @@ from bs4 import BeautifulSoup
 
 from engine.parser import CONSOLE_TAGS, RUN_TAGS, read_page
 from engine.pytest_plugin import report_path, site_paths
-from engine.report import Report, ReportError
+from engine.report import Report, ReportError, combined, trusted_reports
 from tests.conftest import OFFLINE
 
 
@@ -65,7 +65,10 @@ def test_search_index_splits_chinese_and_identifiers(site):
     and the traditional → simplified table travel with it."""
     index = json.loads((site / "search" / "search_index.json").read_text("utf-8"))
     qa = index["config"]["qa"]
-    text = " ".join(f"{d['title']} {d['text']}" for d in index["docs"]).lower()
+    hub_docs = {n for page in qa["pages"] if page["hub"] for n in page["docs"]}  # indexed by titles only
+    text = " ".join(
+        d["title"] if n in hub_docs else f"{d['title']} {d['text']}" for n, d in enumerate(index["docs"])
+    ).lower()
     assert qa["terms"] and not any("\u200b" in d["text"] for d in index["docs"])
     wanted = [t for t in ("梯度", "优化", "学习") if t in text]
     if "clip_grad_norm_" in text:  # this repo's site (the harness tests build small ones)
@@ -117,7 +120,9 @@ def page_source(html: Path, site: Path, docs_dir: Path) -> Path | None:
 def test_every_python_block_on_the_site_ran(site, pytestconfig):
     """The coverage gate: each Python block in the *built* HTML is the text of a block
     that ran and passed on CPU in the doc tests (the report they wrote, matched by the
-    hash of the exact code), or carries a stated data-notest reason."""
+    hash of the exact code), or carries a stated data-notest reason, or declares torch
+    versions that exclude this one (data-torch) and passed in a trusted report of a torch
+    it applies to (the version matrix)."""
     report = report_path(pytestconfig)
     if report is None or not report.is_file():
         pytest.fail(f"no doc-test report at {report}: run the doc tests first (`make test` does)", pytrace=False)
@@ -127,6 +132,9 @@ def test_every_python_block_on_the_site_ran(site, pytestconfig):
         pytest.fail(f"the doc-test report cannot be read: {e}", pytrace=False)
     config_file, docs_dir = site_paths(pytestconfig)
     root = pytestconfig.rootpath
+    verified_elsewhere = [
+        e for e in combined(trusted_reports(root)).entries if e.device == "cpu" and e.outcome == "passed"
+    ]
     problems, checked = [], 0
     for html, soup in html_pages(site):
         shown = site_python_blocks(soup)
@@ -155,6 +163,15 @@ def test_every_python_block_on_the_site_ran(site, pytestconfig):
                 continue
             entry = results.get((str(block.page), block.identity, "cpu"))
             outcome = entry.outcome if entry else None
+            if outcome == "not-applicable":  # data-torch excludes this torch: a trusted run where it applies
+                ran = [e for e in verified_elsewhere if (e.page, e.identity) == (str(block.page), block.identity)]
+                if not ran:
+                    problems.append(
+                        f"{block.where}: shown on the site; it applies to torch {block.options.get('data-torch')} "
+                        "(data-torch), not to this one, and no trusted report shows it passing where it applies "
+                        "(make test-torch TORCH=x.y.z, then list the report in verification/trusted.toml)"
+                    )
+                continue
             if outcome != "passed":
                 problems.append(f"{block.where}: shown on the site, but its CPU doc test {outcome or 'did not run'}")
     assert not problems, "\n".join(problems)
