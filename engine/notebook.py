@@ -10,6 +10,7 @@ Our own code because no library turns Material-flavoured Markdown pages into not
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 import textwrap
@@ -173,7 +174,11 @@ def to_notebook(
         if cell.kind == "markdown":
             md = v4.new_markdown_cell(cell.text)
             if cell.attachments:
-                md.attachments = {name: {"image/svg+xml": svg} for name, svg in cell.attachments.items()}
+                # base64, as Jupyter (JupyterLab, nbconvert) reads every attachment, SVG included
+                md.attachments = {
+                    name: {"image/svg+xml": base64.b64encode(svg.encode("utf-8")).decode("ascii")}
+                    for name, svg in cell.attachments.items()
+                }
             nb.cells.append(md)
         elif cell.kind == "shown":
             nb.cells.append(

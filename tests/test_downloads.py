@@ -218,6 +218,7 @@ def test_figures_draw_where_no_cjk_font_is_installed(site, tmp_path):
 def test_notebooks_show_the_pages_figures(site):
     """Every figure a page shows is in its notebook as an attachment, the very SVG the site
     serves (glyphs drawn as paths: no font needed), not a pointer to the web page."""
+    import base64
     import re
 
     figures = {}
@@ -230,7 +231,11 @@ def test_notebooks_show_the_pages_figures(site):
     assert "optimizer-trajectories" in figures and "d2l-sgd-momentum" in figures
     for stem, names in figures.items():
         nb = nbformat.read(site / "qa" / f"{stem}.ipynb", as_version=4)
-        attached = {n: a["image/svg+xml"] for c in nb.cells for n, a in c.get("attachments", {}).items()}
+        attached = {
+            n: base64.b64decode(a["image/svg+xml"]).decode("utf-8")  # base64, as Jupyter reads attachments
+            for c in nb.cells
+            for n, a in c.get("attachments", {}).items()
+        }
         for name in names:
             assert attached.get(name) == (site / "assets" / "figures" / name).read_text("utf-8"), f"{stem}: {name}"
             assert any(f"(attachment:{name})" in c.source for c in nb.cells if c.cell_type == "markdown")
