@@ -112,7 +112,7 @@ var QA = (function () {
         });
       }
     });
-    return {found: found, asked: want, text: rewritten};
+    return {found: found, asked: want, text: rewritten, typed: text};
   }
 
   /* The query's units for coverage: each Chinese run's pairs ("c" + pair) and each ASCII
@@ -235,7 +235,18 @@ var QA = (function () {
     var best = r.ranked.filter(function (x) { return !index.pages[x.page].hub; })[0];
     if (!best) return false;
     r.cover = coverage(r, best.page);
-    return r.cover >= QA_MIN_COVER || named(r, best.page);
+    return !unknownName(r) && (r.cover >= QA_MIN_COVER || named(r, best.page));
+  }
+
+  /* A Chinese question about an ASCII name of 3+ letters that no page has, not even one
+   * typo away (`yolo训练自己的数据集`): what it is about is not on this site, however many of
+   * its Chinese words are. (In an English sentence an unknown word is more often filler.) */
+  function unknownName(r) {
+    var known = new Set(r.terms.found.map(function (f) { return f.group; })), name = false;
+    r.terms.asked.forEach(function (v, t) {
+      if (v.group[0] === "a" && !known.has(v.group) && /^[a-z]{3,}$/.test(t)) name = true;
+    });
+    return name && /[\u3400-\u9fff]/.test(r.terms.typed); // as typed: a glossary rewrite adds Chinese
   }
   var QA_MIN_COVER = 0.36, MENTION = 0.5;
 
