@@ -49,6 +49,7 @@ from engine.sandbox import (
     Policy,
     ProcessEnded,
     SandboxError,
+    StartFailed,
     Zygote,
     protect_judge,
 )
@@ -399,7 +400,7 @@ class DocBlock(pytest.Item):
             self.config.stash[ISOLATION].setdefault(self.device, ahead.isolation)
             answer = ahead.answers.get(self.block.index)
             if answer is None:  # cannot happen: the scheduler stops exactly where the tests skip
-                raise SandboxError("the page's run ahead stopped before this block")
+                pytest.fail(f"{self.where}: the page's run ahead stopped before this block", pytrace=False)
             if isinstance(answer, SandboxError):
                 raise answer
             return answer
@@ -423,11 +424,11 @@ class DocBlock(pytest.Item):
         if below:
             run.done += 1
             pytest.skip(below)
-        have = zygote().hello()["torch"]
-        applies = self.block.options.get("data-torch")
-        if applies is not None and not torch_applies(applies, have):
+        if not block_runs_here(self.block):  # data-torch excludes this torch (data-notest skipped above)
             run.done += 1
             self.not_applicable = True
+            have = zygote().hello()["torch"]
+            applies = self.block.options["data-torch"]
             pytest.skip(f"{NOT_APPLICABLE}: the block applies to torch {applies} (data-torch); this is {have}")
         timeout = float(self.config.getini("doc_block_timeout"))
         run.failed = self.where  # until it passes
@@ -445,9 +446,9 @@ class DocBlock(pytest.Item):
                 "process (os._exit, os.kill, a crash); nothing after it ran",
                 pytrace=False,
             )
+        except StartFailed as e:
+            pytest.fail(f"{self.where}: {e}", pytrace=False)
         except SandboxError as e:
-            if "did not start" in str(e) or "run ahead" in str(e):
-                pytest.fail(f"{self.where}: {e}", pytrace=False)
             pytest.fail(f"{self.where}: the page's process answered nonsense ({e}); it was killed", pytrace=False)
         self.ran_s = reply["duration_s"]  # the block's own time, whether it ran ahead or here
         run.done += 1

@@ -46,6 +46,10 @@ class ProtocolError(SandboxError):
     pass
 
 
+class StartFailed(SandboxError):
+    """No page process (or no zygote) to run the page in: nothing of the page ran."""
+
+
 @dataclass
 class Policy:
     """How page processes are confined (pyproject.toml: doc_memory_limit_cpu, doc_isolation)."""
@@ -161,7 +165,7 @@ class Zygote:
                 try:
                     self._hello = _recv(self.control, time.monotonic() + START_TIMEOUT)
                 except SandboxError as e:
-                    raise SandboxError(f"the page-process starter (engine/worker.py) did not start: {e}") from None
+                    raise StartFailed(f"the page-process starter (engine/worker.py) did not start: {e}") from None
             return self._hello
 
     def _ask(self, message: dict, fds=()) -> dict:
@@ -198,10 +202,10 @@ class Zygote:
             ready = _recv(mine, time.monotonic() + max(timeout, 30))
         except SandboxError as e:
             page.close()
-            raise SandboxError(f"the page process did not start: {e}") from None
+            raise StartFailed(f"the page process did not start: {e}") from None
         if not ready.get("ready"):
             page.close()
-            raise SandboxError(f"the page process did not start:\n{ready.get('error')}")
+            raise StartFailed(f"the page process did not start:\n{ready.get('error')}")
         page.isolation = ready.get("isolation", {})
         return page
 
